@@ -36,3 +36,19 @@ def shared_mirror(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MEDARC_INSPECT_MIRROR", str(SHARED_MIRROR))
     monkeypatch.setenv("MEDARC_INSPECT_OFFLINE", "1")
     return SHARED_MIRROR
+
+
+def build_mirror(root: Path, *subtrees: str) -> Path:
+    """A mirror at `root` holding only the given `<host>/<path>` subtrees of the shared mirror (symlinked).
+
+    Tests that need some upstream files present and others absent build exactly that mirror instead of
+    assuming what the shared one lacks.
+    """
+    for subtree in subtrees:
+        source = SHARED_MIRROR / subtree
+        if not source.exists():
+            pytest.skip(f"{subtree} is not in the offline mirror at {SHARED_MIRROR}")
+        link = root / subtree
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(source, target_is_directory=source.is_dir())
+    return root

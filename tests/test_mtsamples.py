@@ -21,9 +21,10 @@ from medarc_inspect.mtsamples import (
     mtsamples_replicate,
     parse_ratings,
 )
-from tests.conftest import SHARED_MIRROR
+from tests.conftest import SHARED_MIRROR, build_mirror
 
 M = "mockllm/model"
+NOTES_SUBTREE = "raw.githubusercontent.com/raulista1997/benchmarkdata"
 GOOD = {c: {"score": 4, "explanation": "ok"} for c in ("accuracy", "completeness", "clarity")}
 
 
@@ -273,8 +274,9 @@ def test_epochs_reduce_per_key(shared_mirror, tmp_path):
     assert metric(log, "mean", "score_raw") == 4.0
 
 
-def test_upstream_judge_prompt_offline_without_the_file_fails_clearly(shared_mirror, monkeypatch):
-    monkeypatch.setenv("MEDARC_INSPECT_OFFLINE", "1")
+def test_upstream_judge_prompt_offline_without_the_file_fails_clearly(shared_mirror, tmp_path, monkeypatch):
+    notes_only = build_mirror(tmp_path / "mirror", NOTES_SUBTREE)  # the notes, but none of HELM's files
+    monkeypatch.setenv("MEDARC_INSPECT_MIRROR", str(notes_only))
     with pytest.raises(DataUnavailableError, match="stanford-crfm/helm"):
         mtsamples_procedures(judge_prompt="upstream")
 
@@ -300,12 +302,10 @@ def test_upstream_judge_prompt_is_read_from_the_pinned_file_and_filled_literally
     template = 'Note: {QUESTION}\nAnswer: {RESPONSE}\nGold: {GOLD_RESPONSE}\nReply {"accuracy": {"score": 1}} etc.'
     source = f"OTHER = 1\nPROMPT_TEMPLATE = {template!r}\n"
     path = "src/helm/benchmark/annotation/fake_annotator.py"
-    mirror = tmp_path / "mirror"
+    mirror = build_mirror(tmp_path / "mirror", NOTES_SUBTREE)  # the real notes, and our fake HELM file
     target = mirror / "raw.githubusercontent.com/stanford-crfm/helm" / mtsamples.HELM_COMMIT / path
     target.parent.mkdir(parents=True)
     target.write_text(source)
-    for entry in (shared_mirror / "raw.githubusercontent.com").iterdir():  # keep the real notes reachable
-        (mirror / "raw.githubusercontent.com" / entry.name).symlink_to(entry)
     monkeypatch.setenv("MEDARC_INSPECT_MIRROR", str(mirror))
     variant = dataclasses.replace(
         mtsamples.PROCEDURES, helm_annotator=(path, hashlib.sha256(source.encode()).hexdigest())
