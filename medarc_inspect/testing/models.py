@@ -1,7 +1,7 @@
 """`medarc-mock/<name>`: a tiny offline model provider for demos, tests and benchmarks.
 
-- `medarc-mock/judge` answers like an LLM judge: it finds every criterion the prompt asks for in our JSON
-  output format (`"<criterion>": {"score": ...`) and rates each 1-5, deterministically from the prompt text.
+- `medarc-mock/judge` answers like an LLM judge, deterministically from the prompt text, in whichever verdict
+  format the prompt asks for (one module per benchmark in `judge_formats/`; MTSamples' criteria JSON otherwise).
 - Any other name (e.g. `medarc-mock/model`) answers with a short fixed treatment plan.
 
 Model args: `latency` (seconds to wait before answering, to simulate an API; default 0).
@@ -11,9 +11,6 @@ Every output carries token usage, so no tokenizer (and no download) is ever need
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import re
 from typing import Any
 
 from inspect_ai.model import (
@@ -26,18 +23,9 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-CRITERION_PATTERN = re.compile(r'"(\w+)"\s*:\s*\{\s*"score"')
+from medarc_inspect.testing.judge_formats import judge_reply
+
 FIXED_ANSWER = "Continue current management, review pathology, and follow up in clinic in two weeks."
-
-
-def judge_reply(prompt: str) -> str:
-    """A valid verdict for every criterion named in `prompt`, scored 1-5 from a hash of the prompt."""
-    criteria = list(dict.fromkeys(CRITERION_PATTERN.findall(prompt)))
-    verdict: dict[str, Any] = {}
-    for name in criteria:
-        digest = hashlib.sha256(f"{name}\x00{prompt}".encode()).digest()
-        verdict[name] = {"score": 1 + digest[0] % 5, "explanation": f"scripted rating of {name}"}
-    return json.dumps(verdict)
 
 
 class MedarcMockAPI(ModelAPI):
