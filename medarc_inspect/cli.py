@@ -57,7 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.data:
         store = FhirStore.from_dir(args.data)
     else:
-        from medarc_inspect.fhir.synthetic import build_synthetic_ehr
+        from medarc_inspect.medagentbench.synthetic import build_synthetic_ehr
 
         store = FhirStore.from_resources(build_synthetic_ehr(seed=args.seed, scale=args.scale).resources)
     server = FhirServer(store, host=args.host, port=args.port)
