@@ -6,6 +6,7 @@ holding the server: the model under test writes the queries, and all sessions sh
 
 from __future__ import annotations
 
+import math
 import time
 
 from medarc_inspect.fhir.errors import FhirError
@@ -60,6 +61,8 @@ def check_depth(value: object, limit: int = MAX_DEPTH) -> None:
             stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, str):
             _check_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise FhirError(400, f"The resource holds a number JSON cannot write: {item}", "invalid")
 
 
 def _check_text(text: str) -> None:

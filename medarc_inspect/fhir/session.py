@@ -102,7 +102,10 @@ class FhirSession:
             resource["id"] = str(self._next_id)
             meta.update(versionId="1", lastUpdated=self._clock())
             resource["meta"] = meta
-            raw = compact(resource)
+            try:
+                raw = compact(resource)
+            except (TypeError, ValueError) as e:
+                raise FhirError(400, f"The resource is not JSON: {e}", "invalid") from None
             if self._written_bytes + len(raw) > self.max_write_bytes:
                 raise FhirError(
                     403, f"This session's write quota is used up ({self.max_write_bytes} bytes stored)", "forbidden"
@@ -248,7 +251,7 @@ class FhirSession:
 
     def _create_response(self, req: _Request, rtype: str, pretty: bool) -> FhirResponse:
         try:
-            parsed = json.loads(req.body)
+            parsed = json.loads(req.body, parse_constant=_no_constant, parse_float=_finite_float)
         except (ValueError, UnicodeDecodeError) as e:
             raise FhirError(400, f"Failed to parse request body as JSON resource: {e}", "invalid") from None
         except RecursionError:
@@ -290,6 +293,17 @@ class _Request:
     headers: Mapping[str, str]
     base: str
     deadline: Deadline
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
 
 
 def _parse_qs(text: str) -> list[tuple[str, str]]:
