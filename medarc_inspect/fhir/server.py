@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 import socket
 import threading
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
 
+from medarc_inspect.fhir.connection import IDLE_TIMEOUT_S, MAX_HEADER_BYTES, READ_TIMEOUT_S, protocol_class
 from medarc_inspect.fhir.errors import FHIR_JSON, outcome_bytes
 from medarc_inspect.fhir.limits import INLINE_ROWS, REQUEST_BUDGET_S, Deadline
 from medarc_inspect.fhir.session import FhirResponse, FhirSession, SessionRegistry
@@ -52,8 +54,13 @@ class FhirServer:
         max_body_bytes: int = MAX_BODY_BYTES,
         pretty: bool = False,
         request_budget_s: float = REQUEST_BUDGET_S,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        max_header_bytes: int = MAX_HEADER_BYTES,
     ) -> None:
-        """`request_budget_s`: wall time after which a request ends with 400 too-costly.
+        """`request_budget_s`: wall time after which a request ends with 400 too-costly. Connections are
+        closed after `idle_timeout_s` without a request, or when a request has not fully arrived
+        `read_timeout_s` after its first byte; headers over `max_header_bytes` are answered 431.
 
         `pretty=True` indents responses by default, like the MedAgentBench HAPI image (costs about 45 µs
         per resource the first time it is shown); `_pretty=true|false` overrides it per request."""
@@ -65,6 +72,7 @@ class FhirServer:
         self.max_body_bytes = max_body_bytes
         self.sessions = SessionRegistry(store, self.base_url_for_id, pretty=pretty)
         self.request_budget_s = request_budget_s
+        self._protocol = protocol_class(idle_timeout_s, read_timeout_s, max_header_bytes)
         self.inline_rows = INLINE_ROWS  # searches estimated to scan more rows run in the worker pool
         self._pool: ThreadPoolExecutor | None = None
         self._server: _InProcessServer | None = None
@@ -118,7 +126,8 @@ class FhirServer:
             lifespan="off",
             interface="asgi3",
             proxy_headers=False,
-            http="httptools",
+            http=self._protocol,
+            timeout_keep_alive=max(1, math.ceil(self._protocol.idle_timeout)),  # ours closes first
             server_header=False,
             date_header=False,
         )

@@ -203,6 +203,8 @@ class FhirSession:
                 raise _method_not_allowed(method, "metadata")
             return FhirResponse(200, _dump(capability_statement(self.store.resource_types, req.base), pretty))
         rtype = self._known(parts[0])
+        if any(p.startswith("$") for p in parts):
+            raise _unknown_operation(req)  # operations ($everything, $match, ...) are not implemented
         if len(parts) == 1:
             if method == "GET":
                 return self._search_response(req, rtype, _parse_qs(req.query))
