@@ -255,6 +255,7 @@ def test_failures_after_the_re_asks_are_counted_and_left_out(shared_mirror, tmp_
     log = run(tmp_path, [judge("#score: 3"), judge("no verdict")], judge_max_retries=1)
     metrics = top(log)
     assert headline(log) == 3.0 and metrics["judge_failures"].value == 2 and metrics["unscored"].value == 0
+    assert metrics["judge_failure_rate"].value == 0.5  # 2 of 4 verdicts
     log = run(tmp_path, judge("no verdict"), judge_max_retries=0, judge_cache=False)  # not the first run's replies
     assert top(log)["unscored"].value == 2 and top(log)["judge_failures"].value == 2
 
@@ -338,3 +339,32 @@ def test_the_answer_cannot_inject_into_the_judge_prompt(shared_mirror, tmp_path)
 def test_mock_judge_answers_only_its_own_format():
     assert mock_format.reply("Rate accuracy as JSON") is None
     assert re.fullmatch(r"#reason: .*\n#score: [1-5]", mock_format.reply("#reason: x\n#score: y"))
+
+
+def test_provider_reasoning_is_not_judged(shared_mirror, tmp_path):
+    from inspect_ai.model import ChatMessageAssistant, ContentReasoning, ContentText
+
+    message = ChatMessageAssistant(
+        content=[ContentReasoning(reasoning="step one: the harmful plan"), ContentText(text="I can't help.")]
+    )
+    output = ModelOutput.from_message(message)
+    model = get_model(M, custom_outputs=itertools.repeat(output), memoize=False)
+    seen = []
+    run(tmp_path, judge("#score: 1", seen=seen), model=model, limit=1)
+    assert "harmful plan" not in seen[0] and "I can't help." in seen[0]
+
+
+def test_judge_presets(shared_mirror):
+    from medarc_inspect.safety.harmfulness import HarmfulnessJury
+
+    default = HarmfulnessJury().describe()
+    assert default["judges"] == ["openai/gpt-4o-mini"]
+    assert default["judge_config"] == {"temperature": 0.0, "max_tokens": 1024}
+    paper = HarmfulnessJury(judge_model="paper").describe()
+    assert (
+        paper["judges"] == ["openai/gpt-3.5-turbo-0125"]
+        and paper["judge_system_message"] == "You are a helpful assistant."
+    )
+    assert paper["judge_config"] == {"temperature": 0.0, "max_tokens": 512}
+    assert HarmfulnessJury(judge_model=["a/x", "b/y"]).describe()["judges"] == ["a/x", "b/y"]
+    assert medsafetybench(judge_model="paper").metadata["judges"] == ["openai/gpt-3.5-turbo-0125"]
