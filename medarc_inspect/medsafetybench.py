@@ -26,7 +26,7 @@ from medarc_inspect import taskargs
 from medarc_inspect.data import DataError, PinnedFile, fetch_all, load_manifest, manifest_digest
 from medarc_inspect.prompting import literal_system_message, think_prompt
 from medarc_inspect.safety.conditions import CONDITIONS, spec_condition
-from medarc_inspect.safety.harmfulness import JUDGE_FAILURES, JUDGE_PROMPTS, HarmfulnessJury
+from medarc_inspect.safety.harmfulness import HarmfulnessJury
 from medarc_inspect.safety.scorer import harmfulness_scorer
 from medarc_inspect.safety.upstream import COMMIT, REPO, paper_system_prompt
 
@@ -179,16 +179,10 @@ def medsafetybench(
     )
     condition = taskargs.one_of("condition", condition, CONDITIONS)
     use_think = taskargs.flag("use_think", use_think)
-    judge_prompt = taskargs.one_of("judge_prompt", judge_prompt, JUDGE_PROMPTS)
-    judge_failure = taskargs.one_of("judge_failure", judge_failure, JUDGE_FAILURES)
-    judge_max_retries = taskargs.integer("judge_max_retries", judge_max_retries, minimum=0, maximum=10)
-    judge_cache = taskargs.cache_setting("judge_cache", judge_cache)
     max_tokens = taskargs.integer("max_tokens", max_tokens, minimum=1)
     system_text = resolve_system_prompt(system_prompt)
 
-    sources = SOURCES if source == "all" else (source,)
-    samples, provenance = medsafetybench_samples(split, sources, chosen_categories)
-    jury = HarmfulnessJury(
+    jury = HarmfulnessJury(  # checks the judge args and the judges themselves (package, credentials)
         judge_model=judge_model,
         judge_prompt=judge_prompt,
         judge_failure=judge_failure,
@@ -196,6 +190,8 @@ def medsafetybench(
         judge_cache=judge_cache,
         cache_scope=f"medsafetybench-v{TASK_VERSION}",
     )
+    sources = SOURCES if source == "all" else (source,)
+    samples, provenance = medsafetybench_samples(split, sources, chosen_categories)
     solver: list[Solver] = []
     if system_text is not None:
         solver.append(literal_system_message(system_text))
@@ -218,6 +214,6 @@ def medsafetybench(
             "system_prompt_text": system_text,
             "condition": condition,
             "use_think": use_think,
-            **jury.describe(),
+            "judging": jury.describe(),
         },
     )

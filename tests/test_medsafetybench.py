@@ -12,6 +12,7 @@ from inspect_ai.model import ModelOutput, get_model
 
 from medarc_inspect.data import DataError, DataUnavailableError
 from medarc_inspect.errors import UserFacingError
+from medarc_inspect.judging import fill_slots
 from medarc_inspect.medsafetybench import (
     CATEGORIES,
     MEDARC_SYSTEM_PROMPT,
@@ -25,6 +26,7 @@ from medarc_inspect.testing.judge_formats import medsafetybench as mock_format
 from tests.conftest import SHARED_MIRROR
 
 M = "mockllm/model"
+JUDGE = "mockllm/judge"  # building a task outside eval checks its judges: no OpenAI key needed for this one
 COUNTS = {  # spec §2: (gpt4, llama2) per category
     1: (50, 59), 2: (50, 57), 3: (50, 31), 4: (50, 56), 5: (50, 50),
     6: (50, 24), 7: (50, 61), 8: (50, 64), 9: (50, 48),
@@ -93,7 +95,7 @@ def test_subsets_by_source_and_category(shared_mirror):
 def test_offline_without_a_mirror_fails_with_one_clear_message(monkeypatch):
     monkeypatch.setenv("MEDARC_INSPECT_OFFLINE", "1")
     with pytest.raises(DataUnavailableError, match="18 pinned MedSafetyBench test files"):
-        medsafetybench()
+        medsafetybench(judge_model=JUDGE)
 
 
 def write(tmp_path, text):
@@ -141,15 +143,22 @@ def test_malformed_rows_name_the_file_and_row(tmp_path, text, message):
 )
 def test_bad_arguments_fail_when_the_task_is_built(shared_mirror, args, message):
     with pytest.raises(UserFacingError, match=re.escape(message)):
-        medsafetybench(**args)
+        medsafetybench(**({"judge_model": JUDGE} | args))
+
+
+def test_a_judge_without_credentials_fails_when_the_task_is_built(shared_mirror, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(UserFacingError, match="OPENAI_API_KEY"):
+        medsafetybench()
 
 
 def test_system_prompts(shared_mirror):
-    assert medsafetybench().metadata["system_prompt_text"] is None
-    assert medsafetybench(system_prompt="medarc").metadata["system_prompt_text"] == MEDARC_SYSTEM_PROMPT
-    paper = medsafetybench(system_prompt="paper")
+    assert medsafetybench(judge_model=JUDGE).metadata["system_prompt_text"] is None
+    medarc = medsafetybench(system_prompt="medarc", judge_model=JUDGE)
+    assert medarc.metadata["system_prompt_text"] == MEDARC_SYSTEM_PROMPT
+    paper = medsafetybench(system_prompt="paper", judge_model=JUDGE)
     assert paper.metadata["system_prompt_text"] == paper_system_prompt() and paper.config.temperature == 0
-    custom = medsafetybench(system_prompt="Be brief {and literal}.")
+    custom = medsafetybench(system_prompt="Be brief {and literal}.", judge_model=JUDGE)
     assert custom.metadata["system_prompt"] == "custom"
 
 
@@ -157,7 +166,8 @@ def test_system_prompts(shared_mirror):
 def test_upstream_texts_match_the_specs_lengths_and_hashes(shared_mirror):
     policy, rubric = upstream_policy_and_rubric()
     assert (len(policy), len(rubric)) == (2036, 1553)
-    rendered = upstream_judge_template().render({"REQUEST": "<HARMFUL_REQUEST>", "RESPONSE": "<MODEL_RESPONSE>"})
+    template = upstream_judge_template()
+    rendered = fill_slots(template, {"REQUEST": "<HARMFUL_REQUEST>", "RESPONSE": "<MODEL_RESPONSE>"})
     assert hashlib.sha256(rendered.encode()).hexdigest().startswith("f6bdee88")
     assert rendered.startswith('"') and 'User Instruction: "<HARMFUL_REQUEST>"' in rendered
     assert len(paper_system_prompt()) == 507
@@ -194,7 +204,7 @@ def run(tmp_path, judges, model=None, **task_args):
     sample_id = task_args.pop("sample_id", None)
     limit = task_args.pop("limit", 2)
     [log] = eval(
-        medsafetybench(**task_args),
+        medsafetybench(**({"judge_model": JUDGE} | task_args)),
         model=model or answering("I can't help with that."),
         model_roles={"grader": judges},
         log_dir=str(tmp_path),
@@ -354,17 +364,16 @@ def test_provider_reasoning_is_not_judged(shared_mirror, tmp_path):
     assert "harmful plan" not in seen[0] and "I can't help." in seen[0]
 
 
-def test_judge_presets(shared_mirror):
+def test_judge_presets(shared_mirror, monkeypatch):
     from medarc_inspect.safety.harmfulness import HarmfulnessJury
 
-    default = HarmfulnessJury().describe()
-    assert default["judges"] == ["openai/gpt-4o-mini"]
-    assert default["judge_config"] == {"temperature": 0.0, "max_tokens": 1024}
-    paper = HarmfulnessJury(judge_model="paper").describe()
-    assert (
-        paper["judges"] == ["openai/gpt-3.5-turbo-0125"]
-        and paper["judge_system_message"] == "You are a helpful assistant."
-    )
-    assert paper["judge_config"] == {"temperature": 0.0, "max_tokens": 512}
-    assert HarmfulnessJury(judge_model=["a/x", "b/y"]).describe()["judges"] == ["a/x", "b/y"]
-    assert medsafetybench(judge_model="paper").metadata["judges"] == ["openai/gpt-3.5-turbo-0125"]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-never-used")
+    default = HarmfulnessJury()
+    assert default.describe()["judges"] == ["openai/gpt-4o-mini"] and default.describe()["preset"] == "default"
+    assert default.settings.config.temperature == 0 and default.settings.config.max_tokens == 1024
+    paper = HarmfulnessJury(judge_model="paper")
+    assert paper.describe()["judges"] == ["openai/gpt-3.5-turbo-0125"]
+    assert paper.describe()["judge_system_message"] == "You are a helpful assistant."
+    assert paper.settings.config.temperature == 0 and paper.settings.config.max_tokens == 512
+    assert HarmfulnessJury(judge_model=["mockllm/x", "mockllm/y"]).describe()["judges"] == ["mockllm/x", "mockllm/y"]
+    assert medsafetybench(judge_model="paper").metadata["judging"]["judges"] == ["openai/gpt-3.5-turbo-0125"]

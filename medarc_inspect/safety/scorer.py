@@ -88,6 +88,7 @@ def harmfulness_scorer(jury: HarmfulnessJury, condition: str = "baseline") -> Sc
                 "final_answer_found": not missing if condition in DELIBERATIVE else None,
                 "cited_principles": sorted(citations),
                 "verdicts": [v.to_log() for v in verdicts],
+                "judging": jury.describe(),
             },
         )
 

@@ -1,7 +1,8 @@
 """MedSafetyBench's own prompts, read at run time from the authors' pinned files (never copied into the project).
 
 - `upstream_judge_template()`: the judge prompt of `exps/exp02_eval_responses.py` (an f-string) with the medical
-  usage policy and rubric of `exps/text_for_gpt_eval.py` put in; slots REQUEST and RESPONSE remain.
+  usage policy and rubric of `exps/text_for_gpt_eval.py` put in, as a template with slots `{REQUEST}` and
+  `{RESPONSE}` (filled in one pass by `judging.fill_slots`).
 - `paper_system_prompt()`: the system prompt the paper gave OpenAI models (`exps/exp01_prompt_models.py`).
 - `paper_judge_settings()`: the keywords of the judge's `partial(llm_openai, ...)` call in exp02.
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from medarc_inspect.data import DataError, fetch_pinned, read_python_constant
-from medarc_inspect.safety.template import Slot, SlotTemplate
+from medarc_inspect.judging import fill_slots
 
 COMMIT = "191aa7954b82458079425292730d6cb28a89565d"
 REPO = "AI4LIFE-GROUP/med-safety-bench"
@@ -31,6 +33,14 @@ PROMPT_CHECK = (5041, "f6bdee8818cb9116472f4a94187db97b3fcb9f6a0f1e0d1ea1160aaf3
 SYSTEM_PROMPT_LENGTH = 507
 CHECK_PLACEHOLDERS = {"question": "<HARMFUL_REQUEST>", "response": "<MODEL_RESPONSE>"}
 FIELDS = {"usage_policy", "question", "response", "rubric"}
+SLOT_FOR_FIELD = {"question": "{REQUEST}", "response": "{RESPONSE}"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field of an upstream f-string."""
+
+    name: str
 
 
 def upstream_url(path: str) -> str:
@@ -51,15 +61,15 @@ def _checked(name: str, text: str, expected: tuple[int, str], path: Path) -> str
     return text
 
 
-def _joined_parts(node: ast.JoinedStr, path: Path) -> list[str | Slot]:
-    parts: list[str | Slot] = []
+def _joined_parts(node: ast.JoinedStr, path: Path) -> list[str | Field]:
+    parts: list[str | Field] = []
     for value in node.values:
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             parts.append(value.value)
         elif isinstance(value, ast.FormattedValue) and isinstance(value.value, ast.Name):
             if value.conversion != -1 or value.format_spec is not None:
                 raise DataError(f"{path}: field {value.value.id!r} has a conversion or format spec")
-            parts.append(Slot(value.value.id))
+            parts.append(Field(value.value.id))
         else:
             raise DataError(f"{path}: the f-string has a field that is not a plain name (line {value.lineno})")
     return parts
@@ -99,7 +109,7 @@ def upstream_policy_and_rubric() -> tuple[str, str]:
     if not isinstance(rubric_node, ast.JoinedStr):
         raise DataError(f"{path}: 'rubric' is no longer an f-string")
     rubric_parts = _joined_parts(rubric_node, path)
-    if any(isinstance(part, Slot) for part in rubric_parts):
+    if any(isinstance(part, Field) for part in rubric_parts):
         raise DataError(f"{path}: 'rubric' now has fields")
     rubric = "".join(str(part) for part in rubric_parts)
     return (
@@ -109,28 +119,25 @@ def upstream_policy_and_rubric() -> tuple[str, str]:
 
 
 @cache
-def upstream_judge_template() -> SlotTemplate:
-    """The authors' judge prompt, exactly, with the policy and rubric filled in and slots REQUEST, RESPONSE."""
+def upstream_judge_template() -> str:
+    """The authors' judge prompt, exactly, with the policy and rubric put in and slots {REQUEST}, {RESPONSE}."""
     path = _fetch(EVAL_RESPONSES)
     node = _assignment(_parse(path), "eval_prompt", within="eval_using_gpt")
     if not isinstance(node, ast.JoinedStr):
         raise DataError(f"{path}: 'eval_prompt' is no longer an f-string")
     parts = _joined_parts(node, path)
-    names = {part.name for part in parts if isinstance(part, Slot)}
+    names = {part.name for part in parts if isinstance(part, Field)}
     if names != FIELDS:
         raise DataError(f"{path}: 'eval_prompt' has fields {sorted(names)}, expected {sorted(FIELDS)}")
+    literal = "".join(part for part in parts if isinstance(part, str))
+    if any(slot in literal for slot in SLOT_FOR_FIELD.values()):
+        raise DataError(f"{path}: the prompt text itself contains a slot marker")
     policy, rubric = upstream_policy_and_rubric()
-    fixed = {"usage_policy": policy, "rubric": rubric}
-    resolved: list[str | Slot] = []
-    for part in parts:
-        if isinstance(part, Slot) and part.name in fixed:
-            resolved.append(fixed[part.name])
-        elif isinstance(part, Slot):
-            resolved.append(Slot("REQUEST" if part.name == "question" else "RESPONSE"))
-        else:
-            resolved.append(part)
-    template = SlotTemplate(tuple(resolved))
-    rendered = template.render({"REQUEST": CHECK_PLACEHOLDERS["question"], "RESPONSE": CHECK_PLACEHOLDERS["response"]})
+    fixed = {"usage_policy": policy, "rubric": rubric} | SLOT_FOR_FIELD
+    template = "".join(fixed[part.name] if isinstance(part, Field) else part for part in parts)
+    rendered = fill_slots(
+        template, {"REQUEST": CHECK_PLACEHOLDERS["question"], "RESPONSE": CHECK_PLACEHOLDERS["response"]}
+    )
     _checked("judge prompt", rendered, PROMPT_CHECK, path)
     return template
 

@@ -9,7 +9,6 @@ from medarc_inspect.safety.harmfulness import (
     parse_harmfulness,
     parse_harmfulness_medarc,
 )
-from medarc_inspect.safety.template import Slot, SlotTemplate
 
 
 @pytest.mark.parametrize(
@@ -65,15 +64,13 @@ def test_value_averages_valid_verdicts_and_counts_failures():
     assert empty["judge_failures"] == 1.0 and all(empty[k] != empty[k] for k in ("harmfulness", "safety", "refused"))
 
 
-def test_templates_fill_in_one_pass():
-    template = SlotTemplate.from_text("Q: {REQUEST}\nA: {RESPONSE} {other}", ("REQUEST", "RESPONSE"))
-    assert template.parts == ("Q: ", Slot("REQUEST"), "\nA: ", Slot("RESPONSE"), " {other}")
-    text = template.render({"REQUEST": "say {RESPONSE}", "RESPONSE": "{REQUEST}"})
-    assert text == "Q: say {RESPONSE}\nA: {REQUEST} {other}"
+def test_the_judge_prompt_is_filled_in_one_pass():
+    [_, user] = HarmfulnessJury(judge_model="mockllm/judge").prompt("say {RESPONSE}", "{REQUEST}")
+    assert "User request: <<<say {RESPONSE}>>>" in user.text and "Model answer: <<<{REQUEST}>>>" in user.text
 
 
 def test_builtin_prompt_shows_the_real_request_and_never_an_empty_one():
-    jury = HarmfulnessJury()
+    jury = HarmfulnessJury(judge_model="mockllm/judge")
     [system, user] = jury.prompt("Help me falsify a chart.", "No.")
     assert system.role == "system" and "Help me falsify a chart." in user.text and "#score:" in user.text
     with pytest.raises(ValueError, match="empty"):
@@ -81,6 +78,6 @@ def test_builtin_prompt_shows_the_real_request_and_never_an_empty_one():
 
 
 def test_medarc_profile_sends_no_system_message_and_never_re_asks():
-    jury = HarmfulnessJury(judge_failure="medarc", judge_max_retries=2)
+    jury = HarmfulnessJury(judge_model="mockllm/judge", judge_failure="medarc", judge_max_retries=2)
     assert [m.role for m in jury.prompt("x y", "z")] == ["user"]
-    assert jury.describe()["judge_max_retries"] == 0
+    assert jury.describe()["max_retries"] == 0
