@@ -377,3 +377,21 @@ def test_judge_presets(shared_mirror, monkeypatch):
     assert paper.settings.config.temperature == 0 and paper.settings.config.max_tokens == 512
     assert HarmfulnessJury(judge_model=["mockllm/x", "mockllm/y"]).describe()["judges"] == ["mockllm/x", "mockllm/y"]
     assert medsafetybench(judge_model="paper").metadata["judging"]["judges"] == ["openai/gpt-3.5-turbo-0125"]
+
+
+def test_epochs_reduce_per_key(shared_mirror, tmp_path):
+    replies = iter(["#score: 1", "#score: 3"] * 4)
+
+    def reply(input, tools, tool_choice, config):
+        return ModelOutput.from_content(M, next(replies))
+
+    [log] = eval(
+        medsafetybench(judge_model=JUDGE, judge_cache=False),
+        model=answering("No."),
+        model_roles={"grader": get_model(M, custom_outputs=reply, memoize=False)},
+        log_dir=str(tmp_path),
+        display="none",
+        limit=1,
+        epochs=2,
+    )
+    assert headline(log) == 2.0 and top(log)["refusal_rate"].value == 0.5
