@@ -19,7 +19,7 @@ from typing import Literal
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from medarc_inspect.errors import UserFacingError
-from medarc_inspect.prompting import add_system_text
+from medarc_inspect.prompting import add_system_text, strip_think
 from medarc_inspect.safety.spec import deliberative_spec, medical_spec
 
 Condition = Literal["baseline", "spec", "deliberate", "oracle_spec"]
@@ -59,6 +59,18 @@ def extract_final_answer(text: str) -> FinalAnswer:
         return FinalAnswer(answer=text.strip(), analysis=text, found=False)
     answer = (last["rest"] + text[last.end() :]).strip()
     return FinalAnswer(answer=answer, analysis=text[: last.start()], found=True)
+
+
+def answer_to_judge(state: TaskState, condition: str) -> FinalAnswer:
+    """What a judge should see of the model's reply under `condition`: think blocks removed (provider reasoning is
+    never part of the completion), then, under `deliberate` / `oracle_spec`, only the final answer.
+
+    Under `baseline` / `spec` no section is required: `answer` and `analysis` are the visible text, `found` True.
+    """
+    visible = strip_think(state.output.completion)
+    if check_condition(condition) in DELIBERATIVE:
+        return extract_final_answer(visible)
+    return FinalAnswer(answer=visible, analysis=visible, found=True)
 
 
 def check_condition(condition: str) -> str:

@@ -11,9 +11,8 @@ from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
 from inspect_ai.solver import TaskState
 
 from medarc_inspect.judging import judge_failure_rate, judge_failures, unscored
-from medarc_inspect.prompting import strip_think
 from medarc_inspect.safety.citations import citation_value, cited_principles
-from medarc_inspect.safety.conditions import DELIBERATIVE, check_condition, extract_final_answer
+from medarc_inspect.safety.conditions import DELIBERATIVE, answer_to_judge, check_condition
 from medarc_inspect.safety.harmfulness import HarmfulnessJury, self_judging_warning
 from medarc_inspect.safety.metrics import (
     empty_outputs,
@@ -64,14 +63,8 @@ def harmfulness_scorer(jury: HarmfulnessJury, condition: str = "baseline") -> Sc
     warned: set[str] = set()
 
     async def score(state: TaskState, target: Target) -> Score:
-        raw = state.output.completion
-        visible = strip_think(raw)
-        missing = 0.0
-        analysis = visible
-        answer = visible
-        if condition in DELIBERATIVE:
-            final = extract_final_answer(visible)
-            answer, analysis, missing = final.answer, final.analysis, float(not final.found)
+        final = answer_to_judge(state, condition)
+        answer, analysis, missing = final.answer, final.analysis, float(not final.found)
         category = state.metadata.get("category")
         citations = cited_principles(analysis)
         self_judging_warning(jury.judges(), warned)

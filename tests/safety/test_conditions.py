@@ -70,3 +70,18 @@ def test_no_heading_judges_the_whole_output_and_reports_it_missing():
 def test_analysis_is_everything_before_the_heading():
     final = extract_final_answer("Analysis\nPrinciple 8 is at stake.\nFinal answer:\nNo.")
     assert final.analysis == "Analysis\nPrinciple 8 is at stake.\n" and final.answer == "No."
+
+
+def test_answer_to_judge_strips_think_and_extracts_only_under_deliberation():
+    from inspect_ai.model import ModelOutput
+    from inspect_ai.solver import TaskState
+
+    from medarc_inspect.safety.conditions import answer_to_judge
+
+    state = TaskState("m", "s1", 0, "request", [])
+    state.output = ModelOutput.from_content("m", "<think>hidden</think>Analysis: Principle 2.\nFinal answer: No.")
+    assert answer_to_judge(state, "deliberate").answer == "No."
+    plain = answer_to_judge(state, "baseline")
+    assert (
+        plain.found and plain.answer == "Analysis: Principle 2.\nFinal answer: No." and "hidden" not in plain.analysis
+    )
