@@ -7,6 +7,7 @@ LLM judges rates it against the cut-off section on accuracy, completeness and cl
     inspect eval medarc_inspect/mtsamples.py --model ... --model-role grader=openai/gpt-4o-mini,anthropic/...
 """
 
+import functools
 import hashlib
 import logging
 import math
@@ -32,21 +33,27 @@ from medarc_inspect.data import (
 )
 from medarc_inspect.errors import UserFacingError
 from medarc_inspect.judging import (
+    JudgeProfile,
     JudgeSetup,
     JudgeVerdict,
+    MedarcJudgement,
     as_score,
     fill_slots,
+    helm_jury_ratings,
     judge_failure_rate,
     judge_failures,
     judge_setup,
+    medarc_judgement,
     parse_json_reply,
     unscored,
+    upstream_crashes,
 )
 from medarc_inspect.prompting import strip_think, think_prompt
+from medarc_inspect.prompting.think import THINK_CLOSE, THINK_OPEN
 
 logger = logging.getLogger(__name__)
 
-TASK_VERSION = 1  # bump whenever data processing, prompts or scoring change
+TASK_VERSION = 2  # bump whenever data processing, prompts or scoring change
 
 # --- data (HELM's sources, pinned) -----------------------------------------------------------------------
 DATA_REPO = "raulista1997/benchmarkdata"
@@ -231,8 +238,8 @@ JUDGE_PRESETS: dict[str, list[str]] = {  # -T judge_model=helm selects a whole j
     ],
     "medarc": ["openai/gpt-5-mini"],
 }
-JudgeFailurePolicy = Literal["exclude", "medarc", "helm"]
-JUDGE_FAILURE_POLICIES = ("exclude", "medarc", "helm")
+JudgeFailurePolicy = Literal["exclude", "medarc", "helm"]  # judge profiles: see PROFILES
+DEFAULT_RETRIES = 2  # re-asks of an unparseable reply under our profile
 PROMPT_SOURCES = ("builtin", "upstream")
 
 JUDGE_TEMPLATE = """You are a physician reviewing a treatment plan that an AI system wrote for a patient. Compare it \
@@ -288,7 +295,7 @@ def fill_template(template: str, note: str, response: str, gold: str) -> str:
 
 
 def parse_ratings(reply: str) -> dict[str, float]:
-    """The three 1-5 ratings from a judge reply (keys matched case-insensitively)."""
+    """Ours: the three 1-5 ratings (keys case-insensitive, numeric strings accepted); see `judging.parsing`."""
 
     def accept(candidate: dict[str, Any]) -> dict[str, float] | None:
         lowered = {str(k).lower(): v for k, v in candidate.items()}
@@ -305,34 +312,84 @@ def parse_ratings(reply: str) -> dict[str, float]:
     return parse_json_reply(reply, accept)
 
 
-def jury_value(verdicts: list[JudgeVerdict[dict[str, float]]], policy: JudgeFailurePolicy) -> dict[str, float]:
-    """Score.value for one sample: per-criterion raw means, the 1-5 jury score and the 0-1 normalised score.
+# Score.value of every profile: per-criterion raw means, the 1-5 jury score, the 0-1 normalised score, and counts.
+def _value(criteria: dict[str, float], raw: float, norm: float, verdicts: list, failed: int, crashes: int = 0):
+    counts = {"judge_failures": float(failed), "judges_asked": float(len(verdicts)), "upstream_crashes": float(crashes)}
+    return criteria | {"score_raw": raw, "score_norm": norm} | counts
 
-    exclude (ours): failed verdicts are left out; no valid verdict -> NaN (unscored, counted).
-    medarc: an unparseable verdict scores 0 (as all 1s); API errors are left out; none left -> 0.
-    helm: failed verdicts are left out, ratings truncated with int(); no valid verdict -> 1 (the minimum).
-    """
-    if policy not in ("exclude", "medarc", "helm"):
-        raise UserFacingError(f"judge_failure must be 'exclude', 'medarc' or 'helm', got {policy!r}")
-    floor = dict.fromkeys(CRITERIA, 1.0)
-    ratings = []
-    for verdict in verdicts:
-        if verdict.ok and verdict.parsed is not None:
-            parsed = verdict.parsed
-            ratings.append({k: float(int(v)) for k, v in parsed.items()} if policy == "helm" else parsed)
-        elif policy == "medarc" and verdict.error_kind == "unparseable":
-            ratings.append(floor)
-    failures = sum(not v.ok for v in verdicts)
-    if not ratings:
-        ratings = [] if policy == "exclude" else [floor]
-    value = {c: _mean([r[c] for r in ratings]) for c in CRITERIA}
-    value["score_raw"] = _mean([r[c] for r in ratings for c in CRITERIA])
-    value["score_norm"] = _mean([_mean([(r[c] - 1) / 4 for c in CRITERIA]) for r in ratings])
-    return value | {"judge_failures": float(failures), "judges_asked": float(len(verdicts))}
+
+def exclude_value(verdicts: list[JudgeVerdict[dict[str, float]]]) -> dict[str, float]:
+    """Ours: failed verdicts are left out (and counted); no valid verdict -> NaN (unscored, counted)."""
+    ratings = [v.parsed for v in verdicts if v.ok and v.parsed is not None]
+    criteria = {c: _mean([r[c] for r in ratings]) for c in CRITERIA}
+    raw = _mean([r[c] for r in ratings for c in CRITERIA])
+    norm = _mean([_mean([(r[c] - 1) / 4 for c in CRITERIA]) for r in ratings])
+    return _value(criteria, raw, norm, verdicts, len(verdicts) - len(ratings))
+
+
+def helm_value(verdicts: list[JudgeVerdict[dict[str, float]]]) -> dict[str, float]:
+    """HELM: the mean of int(score) over every key of every valid judge; none valid -> 1.0 (its default)."""
+    ratings = [v.parsed for v in verdicts if v.ok and v.parsed is not None]
+    pairs = [score for r in ratings for score in r.values()]
+    raw = _mean(pairs) if pairs else HELM_DEFAULT_SCORE
+    criteria = {c: _mean([r[c] for r in ratings]) if ratings else HELM_DEFAULT_SCORE for c in CRITERIA}
+    crashes = sum(v.upstream_crash for v in verdicts)
+    return _value(criteria, raw, (raw - 1) / 4, verdicts, len(verdicts) - len(ratings), crashes)
+
+
+def medarc_value(verdicts: list[JudgeVerdict[MedarcJudgement]]) -> dict[str, float]:
+    """MedARC: the mean over judges of each judge's normalised reward (unparseable 0, API errors left out,
+    none left 0); a criterion that is not an object scores the whole sample 0."""
+    judged = [v.parsed for v in verdicts if v.ok and v.parsed is not None]
+    rewards = [j.reward for j in judged] + [0.0 for v in verdicts if v.error_kind == "unparseable"]
+    usable = [j for j in judged if j.criteria and j.raised is None]
+    failed = len(verdicts) - len(usable)
+    if any(j.raised for j in judged):
+        return _value(dict.fromkeys(CRITERIA, 1.0), 1.0, 0.0, verdicts, failed)
+    norm = _mean(rewards) if rewards else 0.0
+    criteria = {c: _mean([j.criteria[c] for j in usable if c in j.criteria]) for c in CRITERIA}
+    criteria = {c: 1.0 if math.isnan(v) else v for c, v in criteria.items()}
+    return _value(criteria, 1 + 4 * norm, norm, verdicts, failed)
 
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
+
+
+HELM_DEFAULT_SCORE = 1.0  # LLMJuryMetric(default_score=1.0) in HELM's MTSamples run specs
+PROFILES: dict[str, JudgeProfile[Any]] = {
+    "exclude": JudgeProfile(
+        "exclude",
+        parse_ratings,
+        exclude_value,
+        summary="ours: robust parsing, re-asks, failed judges left out and counted, none valid -> unscored",
+    ),
+    "helm": JudgeProfile(
+        "helm",
+        functools.partial(helm_jury_ratings, criteria=CRITERIA),
+        helm_value,
+        max_retries=0,
+        strip_answer=False,
+        summary="HELM's annotator and jury metric (mtsamples_*_accuracy, 1-5)",
+    ),
+    "medarc": JudgeProfile(
+        "medarc",
+        functools.partial(medarc_judgement, criteria=CRITERIA),
+        medarc_value,
+        max_retries=0,
+        judge_empty_answer=True,
+        strip_answer=False,
+        summary="MedARC's JSONParser, normalize_helm_reward and MultiJudge.mean (0-1)",
+    ),
+}
+
+
+def judged_answer(completion: str, strip: bool) -> str:
+    """The text after the last `</think>` ("" while a `<think>` is open); stripped only when `strip`."""
+    if strip:
+        return strip_think(completion)
+    after = completion.rsplit(THINK_CLOSE, 1)[-1]
+    return "" if THINK_OPEN in after else after
 
 
 @scorer(
@@ -347,36 +404,43 @@ def _mean(values: list[float]) -> float:
         judge_failures(),
         judge_failure_rate(),
         unscored("score_norm"),
+        upstream_crashes(),
     ]
 )
-def mtsamples_jury(template: str, judges: JudgeSetup, judge_failure: JudgeFailurePolicy = "exclude") -> Scorer:
-    """Each judge rates the answer (think blocks removed) against the reference; see `jury_value`."""
+def mtsamples_jury(template: str, judges: JudgeSetup, judge_failure: str = "exclude") -> Scorer:
+    """Each judge rates the answer against the reference; the judge profile `judge_failure` decides the rest."""
+    profile = PROFILES[judge_failure]
     warned: set[str] = set()
 
     async def score(state: TaskState, target: Target) -> Score:
-        answer = strip_think(state.output.completion)
-        judging = judges.metadata()
-        if not answer:  # nothing to judge: the minimum, as HELM gives
-            value = dict.fromkeys(CRITERIA, 1.0) | {"score_raw": 1.0, "score_norm": 0.0}
-            return Score(
-                value=value | {"judge_failures": 0.0, "judges_asked": 0.0},
-                answer="",
-                explanation="empty answer (after removing think blocks): minimum score, no judge asked",
-                metadata={"empty_output": True, "verdicts": [], "judging": judging},
-            )
         _warn_self_judging(judges.current_judges(), warned)
-        prompt = fill_template(template, state.input_text, answer, target.text)
-        verdicts = await judges.ask(prompt, parse_ratings)
-        value = jury_value(verdicts, judge_failure)
-        failed = int(value["judge_failures"])
-        return Score(
-            value=value,
-            answer=answer,
-            explanation=f"{len(verdicts) - failed}/{len(verdicts)} judges gave a valid verdict",
-            metadata={"empty_output": False, "verdicts": [v.to_log() for v in verdicts], "judging": judging},
-        )
+        return await judge_answer(profile, judges, template, state.input_text, state.output.completion, target.text)
 
     return score
+
+
+async def judge_answer(
+    profile: JudgeProfile[Any], judges: JudgeSetup, template: str, note: str, completion: str, reference: str
+) -> Score:
+    """One sample's Score under `profile`: the answer the judges see, the verdicts, the value."""
+    answer = judged_answer(completion, profile.strip_answer)
+    judging = judges.metadata() | {"judge_failure": profile.name}
+    if not answer.strip() and not profile.judge_empty_answer:  # nothing to judge: the minimum, as HELM gives
+        return Score(
+            value=_value(dict.fromkeys(CRITERIA, 1.0), 1.0, 0.0, [], 0),
+            answer=answer,
+            explanation="empty answer (after removing think blocks): minimum score, no judge asked",
+            metadata={"empty_output": True, "verdicts": [], "judging": judging},
+        )
+    verdicts = await judges.ask(fill_template(template, note, answer, reference), profile.parse)
+    value = profile.aggregate(verdicts)
+    usable = len(verdicts) - int(value["judge_failures"])
+    return Score(
+        value=value,
+        answer=answer,
+        explanation=f"{usable}/{len(verdicts)} judges gave a usable verdict ({profile.name})",
+        metadata={"empty_output": False, "verdicts": [v.to_log() for v in verdicts], "judging": judging},
+    )
 
 
 def _warn_self_judging(judges: list, warned: set[str]) -> None:
@@ -403,7 +467,16 @@ def mtsamples_task(
 ) -> Task:
     """Every argument is checked (one line per mistake) and the judges resolved before anything is loaded."""
     use_think = taskargs.flag("use_think", use_think)
-    judge_failure = taskargs.one_of("judge_failure", judge_failure, JUDGE_FAILURE_POLICIES)
+    judge_failure = taskargs.one_of("judge_failure", judge_failure, PROFILES)
+    profile = PROFILES[judge_failure]
+    requested_retries = taskargs.integer("judge_max_retries", judge_max_retries, minimum=0, optional=True)
+    if profile.max_retries is not None and requested_retries is not None:
+        logger.warning(
+            "judge_failure=%s asks each judge %d time(s) as upstream does; judge_max_retries=%d is ignored",
+            judge_failure,
+            profile.max_retries + 1,
+            requested_retries,
+        )
     judge_prompt = taskargs.one_of("judge_prompt", judge_prompt, PROMPT_SOURCES)
     instruction = taskargs.one_of("instruction", instruction, PROMPT_SOURCES)
     max_tokens = taskargs.integer("max_tokens", max_tokens, minimum=1)
@@ -413,7 +486,7 @@ def mtsamples_task(
         presets=JUDGE_PRESETS,
         defaults=JUDGE_DEFAULTS,
         cache=judge_cache,
-        max_retries=judge_max_retries,
+        max_retries=profile.retries(requested_retries, DEFAULT_RETRIES),
         cache_scope=f"{variant.name}-v{TASK_VERSION}-{judge_prompt}",
     )
     template = judge_template(variant, judge_prompt)
@@ -429,7 +502,7 @@ def mtsamples_task(
         scorer=mtsamples_jury(template, judges, judge_failure),
         config=GenerateConfig(temperature=0, max_tokens=max_tokens),
         version=TASK_VERSION,
-        metadata={"data": provenance, "judging": judges.metadata() | {"judge_failure": judge_failure}},
+        metadata={"data": provenance, "judging": judges.metadata() | {"profile": profile.describe()}},
     )
 
 
@@ -438,7 +511,7 @@ def mtsamples_procedures(
     use_think: bool = False,
     judge_model: str | list[str] | None = DEFAULT_JUDGE,
     judge_failure: JudgeFailurePolicy = "exclude",
-    judge_max_retries: int = 2,
+    judge_max_retries: int | None = None,
     judge_prompt: Literal["builtin", "upstream"] = "builtin",
     judge_cache: bool | str = True,
     instruction: Literal["builtin", "upstream"] = "builtin",
@@ -453,7 +526,7 @@ def mtsamples_replicate(
     use_think: bool = False,
     judge_model: str | list[str] | None = DEFAULT_JUDGE,
     judge_failure: JudgeFailurePolicy = "exclude",
-    judge_max_retries: int = 2,
+    judge_max_retries: int | None = None,
     judge_prompt: Literal["builtin", "upstream"] = "builtin",
     judge_cache: bool | str = True,
     instruction: Literal["builtin", "upstream"] = "builtin",

@@ -12,12 +12,11 @@ from inspect_ai.model import ModelOutput, get_model
 
 from medarc_inspect import mtsamples as mtsamples_module
 from medarc_inspect.data import DataUnavailableError
-from medarc_inspect.judging import JudgeVerdict
+from medarc_inspect.judging import JudgeParseError
 from medarc_inspect.mtsamples import (
     PROCEDURES,
     REPLICATE,
     build_instance,
-    jury_value,
     mtsamples_dataset,
     parse_ratings,
 )
@@ -117,6 +116,11 @@ def test_replicate_instances_with_and_without_helms_listing_cap(shared_mirror, m
     assert provenance["files"] == (1000 if truncate else 1269)
 
 
+def test_helm_reads_the_first_occurrence_of_a_header():
+    note = "Sample Name: X\nSUMMARY: first one.SUMMARY: second one.\nKeywords: SUMMARY: third"
+    assert build_instance(note, PROCEDURES)[1:] == ("first one.", "SUMMARY")
+
+
 def test_helm_rules_on_a_note_we_wrote():
     note = "Sample Name: X\nDESCRIPTION: Y.FINDINGS: Small cyst.SUMMARY: Done.\nPLAN: \nKeywords: a"
     # PLAN is empty, so SUMMARY (cut at the newline) is the reference; the input stops before FINDINGS
@@ -137,31 +141,10 @@ def test_parse_ratings_is_case_insensitive_and_accepts_numeric_strings():
     assert parse_ratings(reply) == {"accuracy": 5.0, "completeness": 3.0, "clarity": 4.0}
 
 
-@pytest.mark.parametrize("bad", [0, 6])
+@pytest.mark.parametrize("bad", [0, 6, 5.5, True, None, "high"])
 def test_parse_ratings_rejects_out_of_range_scores(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(JudgeParseError, match="no acceptable JSON object"):
         parse_ratings(ratings(bad, 3, 3))
-
-
-def verdict(i, parsed=None, kind=None):
-    return JudgeVerdict(judge_index=i, judge_model="m", parsed=parsed, error_kind=kind, error=kind)
-
-
-def test_failure_policies_differ_exactly_where_the_references_do():
-    good = verdict(0, {"accuracy": 4.6, "completeness": 3.0, "clarity": 5.0})
-    unparseable, api_error = verdict(1, kind="unparseable"), verdict(2, kind="api_error")
-    ours = jury_value([good, unparseable, api_error], "exclude")
-    assert ours["score_raw"] == pytest.approx((4.6 + 3 + 5) / 3)
-    assert ours["score_norm"] == pytest.approx((ours["score_raw"] - 1) / 4)
-    assert ours["judge_failures"] == 2 and ours["judges_asked"] == 3
-    medarc = jury_value([good, unparseable, api_error], "medarc")  # unparseable counts as 0, API error left out
-    assert medarc["score_norm"] == pytest.approx(ours["score_norm"] / 2)
-    helm = jury_value([good, unparseable, api_error], "helm")  # int() truncation, failures left out
-    assert helm["accuracy"] == 4.0 and helm["score_raw"] == pytest.approx(4.0)
-    nobody = [unparseable, api_error]
-    assert math.isnan(jury_value(nobody, "exclude")["score_norm"])
-    assert jury_value(nobody, "helm")["score_raw"] == 1.0
-    assert jury_value([api_error], "medarc")["score_norm"] == 0.0
 
 
 # --- end to end ------------------------------------------------------------------------------------------------
@@ -191,7 +174,7 @@ def test_one_judge_end_to_end(shared_mirror, tmp_path):
     assert scores["score_raw"]["mean"].value == pytest.approx(4.0)
     assert scores["score_norm"]["mean"].value == pytest.approx(0.75)
     assert scores["accuracy"]["mean"].value == 5.0
-    assert log.eval.task_version == 1
+    assert log.eval.task_version == 2
     assert log.eval.metadata["data"]["manifest_sha256"].startswith("34b0f540")
     sample = log.samples[0]
     [v] = sample.scores["mtsamples_jury"].metadata["verdicts"]
@@ -225,8 +208,18 @@ def test_all_judges_failing_leaves_samples_unscored_and_counted(shared_mirror, t
 
 
 def test_medarc_parity_scores_unparseable_as_zero(shared_mirror, tmp_path):
-    log = run(mtsamples_procedures(judge_failure="medarc", judge_max_retries=0), tmp_path, [judge("nope")])
-    assert log.samples[0].scores["mtsamples_jury"].value["score_norm"] == 0.0
+    log = run(mtsamples_procedures(judge_failure="medarc"), tmp_path, [judge("nope", ratings(5, 5, 5))])
+    value = log.samples[0].scores["mtsamples_jury"].value
+    assert value["score_norm"] == 0.0 and value["judge_failures"] == 1  # asked once: the valid re-ask never happens
+    assert log.eval.metadata["judging"]["profile"]["name"] == "medarc"
+    assert log.eval.metadata["judging"]["max_retries"] == 0
+
+
+def test_helm_parity_counts_the_crashes_upstream_would_have_had(shared_mirror, tmp_path):
+    crash = json.dumps(json.loads(ratings(4, 4, 4)) | {"overall": 5})
+    log = run(mtsamples_procedures(judge_failure="helm"), tmp_path, [judge(crash), judge(ratings(2, 3, 4))])
+    assert metric(log, "upstream_crashes") == 2 and metric(log, "judge_failures") == 2
+    assert metric(log, "mean", "score_raw") == 3.0
 
 
 def test_think_blocks_are_stripped_before_judging(shared_mirror, tmp_path):
@@ -283,8 +276,12 @@ def test_prompt_layout_and_judge_prompt(shared_mirror, tmp_path):
 
 
 def test_epochs_reduce_per_key(shared_mirror, tmp_path):
-    log = run(mtsamples_procedures(), tmp_path, judge(ratings(4, 4, 4)), epochs=2, limit=1)
-    assert metric(log, "mean", "score_raw") == 4.0
+    alternating = judge(ratings(1, 2, 3), ratings(5, 4, 3), ratings(1, 2, 3), ratings(5, 4, 3))
+    log = run(mtsamples_procedures(judge_cache=False), tmp_path, alternating, epochs=2, limit=1)
+    assert metric(log, "mean", "score_raw") == 3.0  # (2 + 4) / 2: epochs averaged, not one of them kept
+    assert metric(log, "mean", "accuracy") == 3.0 and metric(log, "mean", "clarity") == 3.0
+    reduced = log.samples[0].scores["mtsamples_jury"].value
+    assert reduced["score_raw"] in (2.0, 4.0)  # the per-epoch value; the log keeps one epoch per sample row
 
 
 def test_upstream_judge_prompt_offline_without_the_file_fails_clearly(shared_mirror, tmp_path, monkeypatch):

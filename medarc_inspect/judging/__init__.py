@@ -1,6 +1,6 @@
 """LLM-judge panels: resolve judges, ask them concurrently, parse robustly, count every failure."""
 
-from medarc_inspect.judging.metrics import judge_failure_rate, judge_failures, unscored
+from medarc_inspect.judging.metrics import judge_failure_rate, judge_failures, unscored, upstream_crashes
 from medarc_inspect.judging.panel import (
     JUDGE_ROLE,
     JudgeAPIError,
@@ -13,10 +13,27 @@ from medarc_inspect.judging.panel import (
     resolve_judges,
 )
 from medarc_inspect.judging.parsing import JudgeParseError, as_score, json_candidates, parse_json_reply
+from medarc_inspect.judging.profiles import JudgeProfile
 from medarc_inspect.judging.setup import JudgeSetup, checked_judge, judge_names, judge_setup
 from medarc_inspect.judging.slots import SlotError, fill_slots, slot_pattern
+from medarc_inspect.judging.upstream import (
+    MedarcJudgement,
+    UpstreamCrash,
+    helm_jury_ratings,
+    medarc_json_object,
+    medarc_judgement,
+    medarc_number,
+)
 
 __all__ = [
+    "JudgeProfile",
+    "MedarcJudgement",
+    "UpstreamCrash",
+    "helm_jury_ratings",
+    "medarc_json_object",
+    "medarc_judgement",
+    "medarc_number",
+    "upstream_crashes",
     "JUDGE_ROLE",
     "JudgeAPIError",
     "JudgeCallError",

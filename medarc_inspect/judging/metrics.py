@@ -44,3 +44,16 @@ def unscored(key: str) -> Metric:
         return float(sum(1 for v in _dict_values(scores) if isinstance(v.get(key), float) and math.isnan(v[key])))
 
     return compute
+
+
+CRASHES_KEY = "upstream_crashes"
+
+
+@metric
+def upstream_crashes() -> Metric:
+    """Verdicts that would have crashed the reference harness's whole run (parity profiles only)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return float(sum(v.get(CRASHES_KEY, 0) for v in _dict_values(scores)))
+
+    return compute

@@ -58,6 +58,7 @@ class JudgeVerdict(Generic[T]):
     attempts: int = 0
     error: str | None = None
     error_kind: ErrorKind | None = None
+    upstream_crash: bool = False  # the reply would have crashed the reference harness (see judging.upstream)
 
     @property
     def ok(self) -> bool:
@@ -150,8 +151,10 @@ class JudgePanel:
                 verdict.parsed = parse(output.completion)
             except JudgeParseError as exc:
                 verdict.error, verdict.error_kind = str(exc), "unparseable"
+                verdict.upstream_crash = bool(getattr(exc, "upstream_crash", False))
                 continue
             verdict.error = verdict.error_kind = None
+            verdict.upstream_crash = False
             return verdict
         return verdict
 
