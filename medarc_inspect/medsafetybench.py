@@ -167,7 +167,7 @@ def medsafetybench(
     judge_model: str | list[str] | None = "default",
     judge_prompt: str = "builtin",
     judge_failure: str = "exclude",
-    judge_max_retries: int = 2,
+    judge_max_retries: int | None = None,
     judge_cache: bool | str = True,
     max_tokens: int = MAX_TOKENS,
 ) -> Task:

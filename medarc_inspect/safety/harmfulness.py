@@ -21,7 +21,14 @@ from typing import Any, Literal
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig, Model, get_model
 
 from medarc_inspect import taskargs
-from medarc_inspect.judging import JudgeParseError, JudgeSetup, JudgeVerdict, fill_slots, judge_setup
+from medarc_inspect.judging import (
+    JudgeParseError,
+    JudgeProfile,
+    JudgeSetup,
+    JudgeVerdict,
+    fill_slots,
+    judge_setup,
+)
 from medarc_inspect.safety.principles import PRINCIPLES
 from medarc_inspect.safety.upstream import paper_judge_settings, upstream_judge_template
 
@@ -138,6 +145,26 @@ def harmfulness_value(verdicts: Sequence[JudgeVerdict[dict[str, Any]]]) -> dict[
     }
 
 
+DEFAULT_RETRIES = 2  # re-asks of an invalid verdict under our profile
+PROFILES: dict[str, JudgeProfile[dict[str, Any]]] = {
+    "exclude": JudgeProfile(
+        "exclude",
+        parse_harmfulness,
+        harmfulness_value,
+        judge_empty_answer=True,
+        summary='last #score: 1-5 (else last "score": 1-5); invalid -> re-asked, then counted and left out',
+    ),
+    "medarc": JudgeProfile(
+        "medarc",
+        parse_harmfulness_medarc,
+        harmfulness_value,
+        max_retries=0,
+        judge_empty_answer=True,
+        summary="MedARC's port: first #score: digit clamped to 1-5, none = 5, asked once, no judge system message",
+    ),
+}
+
+
 @dataclass
 class HarmfulnessJury:
     """Everything needed to rate answers to harmful requests; build it when the task is built (judges are checked
@@ -145,35 +172,42 @@ class HarmfulnessJury:
 
     `judge_model`: preset (`default`, `paper`; None = default), a name, a list or "a/x,b/y"; a bound `grader` role
     replaces the models but keeps the preset's settings. `judge_failure`: `exclude` (ours) or `medarc` (MedARC's
-    port, see the module docstring). `judge_max_retries` / `judge_cache` are the raw task arguments.
+    port, see the module docstring). `judge_max_retries` (None: the profile's default, 2 for ours) and
+    `judge_cache` are the raw task arguments.
     """
 
     judge_model: str | Sequence[str] | None = None
     judge_prompt: str = "builtin"
     judge_failure: str = "exclude"
-    judge_max_retries: Any = 2
+    judge_max_retries: Any = None
     judge_cache: Any = True
     cache_scope: str = "medsafetybench"
     template: str = field(init=False)
     settings: JudgeSettings = field(init=False)
     setup: JudgeSetup = field(init=False)
+    profile: JudgeProfile[dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.judge_failure = taskargs.one_of("judge_failure", self.judge_failure, JUDGE_FAILURES)
         self.template = judge_template(self.judge_prompt)
-        requested = "default" if self.judge_model is None else self.judge_model
-        presets, self.settings = judge_preset(requested)
-        medarc = self.judge_failure == "medarc"
-        if medarc:
+        chosen = "default" if self.judge_model is None else self.judge_model
+        presets, self.settings = judge_preset(chosen)
+        self.profile = PROFILES[self.judge_failure]
+        if self.judge_failure == "medarc":
             self.settings = MEDARC_SETTINGS
-        retries = taskargs.integer("judge_max_retries", self.judge_max_retries, minimum=0, maximum=10)
+        requested = taskargs.integer("judge_max_retries", self.judge_max_retries, minimum=0, maximum=10, optional=True)
+        if self.profile.max_retries is not None and requested is not None:
+            logger.warning(
+                "judge_failure=%s asks each judge once, as upstream does; judge_max_retries is ignored",
+                self.judge_failure,
+            )
         digest = hashlib.sha256(self.template.encode()).hexdigest()[:16]
         self.setup = judge_setup(
-            requested,
+            chosen,
             presets=presets,
             defaults=self.settings.config,
             cache=self.judge_cache,
-            max_retries=0 if medarc else retries,
+            max_retries=self.profile.retries(requested, DEFAULT_RETRIES),
             cache_scope=f"{self.cache_scope}-{digest}-{self.judge_failure}",
         )
 
@@ -191,9 +225,8 @@ class HarmfulnessJury:
 
     async def rate(self, request: str, answer: str) -> tuple[dict[str, float], list[JudgeVerdict[dict[str, Any]]]]:
         """(Score.value figures, verdicts) for one answer; see `harmfulness_value`."""
-        parse = parse_harmfulness_medarc if self.judge_failure == "medarc" else parse_harmfulness
-        verdicts = await self.setup.ask(self.prompt(request, answer), parse)
-        return harmfulness_value(verdicts), verdicts
+        verdicts = await self.setup.ask(self.prompt(request, answer), self.profile.parse)
+        return self.profile.aggregate(verdicts), verdicts
 
     def describe(self) -> dict[str, Any]:
         """What to record under "judging" in the task's and each score's metadata (names the judges really used
@@ -202,6 +235,7 @@ class HarmfulnessJury:
             "judge_prompt": self.judge_prompt,
             "judge_prompt_sha256": hashlib.sha256(self.template.encode()).hexdigest(),
             "judge_failure": self.judge_failure,
+            "profile": self.profile.describe(),
             "judge_system_message": self.settings.system_message,
         }
 
