@@ -16,18 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig, Model
+from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig
 from inspect_ai.util import collect
 
 from medarc_inspect.data import DataError, fetch_pinned
 from medarc_inspect.errors import UserFacingError
-from medarc_inspect.judging import JudgePanel, JudgeParseError, JudgeVerdict
+from medarc_inspect.judging import JudgePanel, JudgeParseError, JudgeVerdict, fill_slots
 
 SIMPLE_EVALS = "https://raw.githubusercontent.com/openai/simple-evals/ee3b0318d8d1d9d72755a4120879be65f7c07e9e/"
 UPSTREAM_FILE = ("healthbench_eval.py", "89909957f005762edaded2f0e39fc9b3b242edd55e3ac0ce4c8dd886ac59d167")
 UPSTREAM_TEMPLATE_SHA256 = "2adffd51fd259554ebcd036ad1072d4aa2b7ce3aec2bbffe36271f911632ed3c"
-CONVERSATION, RUBRIC_ITEM = "<<conversation>>", "<<rubric_item>>"
-SLOTS = re.compile(re.escape(CONVERSATION) + "|" + re.escape(RUBRIC_ITEM))
+SLOT_STYLE = "<<NAME>>"  # the reference's slots: <<conversation>>, <<rubric_item>>
 
 DEFAULT_GRADER = "openai/gpt-4.1-2025-04-14"  # the reference's grader
 GRADER_SYSTEM_MESSAGE = "You are a helpful assistant."  # the reference sampler's system message
@@ -113,8 +112,7 @@ def grader_template(judge_prompt: JudgePrompt) -> str:
 
 def fill(template: str, conversation: str, rubric_item: str) -> str:
     """Both slots filled in one pass: text put into one slot is never searched for the other."""
-    values = {CONVERSATION: conversation, RUBRIC_ITEM: rubric_item}
-    return SLOTS.sub(lambda match: values[match.group(0)], template)
+    return fill_slots(template, {"conversation": conversation, "rubric_item": rubric_item}, style=SLOT_STYLE)
 
 
 def conversation_text(messages: Sequence[ChatMessage], completion: str) -> str:
@@ -164,11 +162,6 @@ class CriterionGrade:
         if self.failures or not self.verdicts:
             return None
         return sum(bool(v.parsed and v.parsed["criteria_met"]) for v in self.verdicts) / len(self.verdicts)
-
-
-def make_panel(judges: Sequence[Model], max_retries: int | None, cache: bool | str, scope: str) -> JudgePanel:
-    retries = UNBOUNDED if max_retries is None else max_retries
-    return JudgePanel(judges, defaults=GRADER_DEFAULTS, max_retries=retries, cache=cache, cache_scope=scope)
 
 
 async def grade_criteria(panel: JudgePanel, prompts: Sequence[str]) -> list[CriterionGrade]:

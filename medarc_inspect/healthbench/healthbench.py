@@ -12,7 +12,6 @@ openai/simple-evals @ ee3b0318 (healthbench_eval.py, healthbench_meta_eval.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from inspect_ai import Task, task
@@ -26,13 +25,13 @@ from medarc_inspect.healthbench.grader import (
     DEFAULT_GRADER,
     GRADER_DEFAULTS,
     GRADER_SYSTEM_MESSAGE,
+    UNBOUNDED,
     CriterionGrade,
     check_judge_prompt,
     conversation_text,
     fill,
     grade_criteria,
     grader_template,
-    make_panel,
     rubric_item_text,
 )
 from medarc_inspect.healthbench.meta_eval import (
@@ -58,7 +57,7 @@ from medarc_inspect.healthbench.scoring import (
     tag_keys,
     unscored,
 )
-from medarc_inspect.judging import resolve_judges
+from medarc_inspect.judging import JudgeSetup, judge_setup
 
 TASK_VERSION = 1  # bump whenever data processing, prompts or scoring change
 SUBSETS = ("full", "hard", "consensus")
@@ -86,14 +85,7 @@ def seen_messages(state: TaskState) -> list[ChatMessage]:
 
 
 @scorer(metrics=[])
-def rubric_grader(
-    template: str,
-    judge_model: str | Sequence[str] | None,
-    judge_max_retries: int | None,
-    judge_cache: bool | str,
-    cache_scope: str,
-    length_penalty: float,
-) -> Scorer:
+def rubric_grader(template: str, judging: JudgeSetup, length_penalty: float) -> Scorer:
     """Grade every rubric criterion of the answer at once; value = unclipped scores per name (NaN if unscored)."""
 
     async def score(state: TaskState, target: Target) -> Score:
@@ -102,9 +94,10 @@ def rubric_grader(
         completion = state.output.completion
         convo = conversation_text(seen_messages(state), completion)
         prompts = [fill(template, convo, rubric_item_text(i["points"], i["criterion"])) for i in rubrics]
-        panel = make_panel(resolve_judges(judge_model), judge_max_retries, judge_cache, cache_scope)
-        grades = await grade_criteria(panel, prompts)
-        return rubric_score(rubrics, example_tags, grades, completion, length_penalty)
+        grades = await grade_criteria(judging.panel(), prompts)
+        result = rubric_score(rubrics, example_tags, grades, completion, length_penalty)
+        result.metadata = (result.metadata or {}) | {"judging": judging.metadata()}
+        return result
 
     return score
 
@@ -152,14 +145,6 @@ def _verdict_log(verdict: Any) -> dict[str, Any]:
     return record
 
 
-def _judges(value: Any) -> str | list[str] | None:
-    if value is None or (isinstance(value, str) and value.strip()):
-        return value
-    if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v.strip() for v in value):
-        return list(value)
-    raise taskargs.TaskArgError("judge_model", value, "use a model name, a list of names, or leave it out")
-
-
 def healthbench_task(
     subset: str,
     local_path: str | None,
@@ -177,10 +162,8 @@ def healthbench_task(
 ) -> Task:
     subset = taskargs.one_of("subset", subset, SUBSETS)
     local_path = taskargs.text("local_path", local_path, optional=True)
-    judges = _judges(judge_model)
     judge_prompt = check_judge_prompt(judge_prompt)
     retries = taskargs.integer("judge_max_retries", judge_max_retries, minimum=0, optional=True)
-    cache = taskargs.cache_setting("judge_cache", judge_cache)
     mode: RunMode = taskargs.one_of("run_mode", run_mode, RUN_MODES)  # type: ignore[assignment]
     group = taskargs.integer("physician_group", physician_group, minimum=1, maximum=3, optional=True)
     if mode != "model" and group is not None and group not in GROUPS[mode]:
@@ -195,7 +178,14 @@ def healthbench_task(
     if system_prompt is not None and mode != "model":
         raise taskargs.TaskArgError("system_prompt", system_prompt, "physician completions get no system message")
     template = grader_template(judge_prompt)
-
+    scope = f"healthbench-v{TASK_VERSION}-{judge_prompt}"
+    judging = judge_setup(
+        judge_model,
+        defaults=GRADER_DEFAULTS,
+        cache=judge_cache,
+        max_retries=UNBOUNDED if retries is None else retries,  # None: the reference's loop until valid
+        cache_scope=scope,
+    )
     data = resolve_file(subset, local_path)
     groups = (group,) if group is not None else GROUPS.get(mode, (1, 2, 3))
     dataset = load_examples(data, run_mode=mode, groups=groups, num_examples=limit, name=f"healthbench_{subset}")
@@ -203,24 +193,21 @@ def healthbench_task(
         solver = [system_message(system_prompt), generate()] if system_prompt else [generate()]
     else:
         solver = [physician_answer()]
-    scope = f"healthbench-v{TASK_VERSION}-{judge_prompt}"
     return Task(
         dataset=dataset,
         solver=solver,
-        scorer=rubric_grader(template, judges, retries, cache, scope, penalty),
+        scorer=rubric_grader(template, judging, penalty),
         metrics=[healthbench_metrics(boots, seed), grader_failures(), unscored(), grader_calls()],
         version=TASK_VERSION,
         metadata={
             "data": data.provenance() | {"subset": subset, "samples": len(dataset)},
             "run_mode": mode,
             "physician_groups": list(groups) if mode != "model" else None,
+            "judging": judging.metadata(),
             "grader": {
-                "judge_model": judges,
-                "role": "grader (overrides judge_model when bound)",
                 "system_message": GRADER_SYSTEM_MESSAGE,
-                "defaults": GRADER_DEFAULTS.model_dump(exclude_none=True),
                 "judge_prompt": judge_prompt,
-                "judge_max_retries": retries,
+                "judge_max_retries": retries,  # None = unbounded, as the reference
             },
             "length_penalty_per_500_chars": penalty,
             "bootstrap": {"samples": boots, "seed": seed},

@@ -40,7 +40,7 @@ def rows(tmp_path):
 
 
 def test_worked_examples_end_to_end(rows):
-    log = run(healthbench(local_path=rows, judge_cache=False), rubric_grader(WORKED_MET | NEGATIVE_MET))
+    log = run(healthbench(judge_model=M, local_path=rows, judge_cache=False), rubric_grader(WORKED_MET | NEGATIVE_MET))
     by_id = {s.id: s.scores["rubric_grader"] for s in log.samples}
     worked, negative = by_id["worked"].value, by_id["negative"].value
     assert worked["overall_score"] == pytest.approx(0.5)
@@ -62,7 +62,7 @@ def test_worked_examples_end_to_end(rows):
 def test_invalid_json_is_re_asked_with_a_fresh_sample(rows):
     replies = itertools.chain(["not json", '{"criteria_met": "yes"}'], itertools.repeat(verdict(True)))
     judge = grader(lambda prompt: next(replies))
-    log = run(healthbench(local_path=rows, judge_max_retries=4), judge, max_samples=1)
+    log = run(healthbench(judge_model=M, local_path=rows, judge_max_retries=4), judge, max_samples=1)
     result = metrics(log)
     assert result["grader_failures"] == 0 and result["grader_calls"] == 9  # 7 criteria + 2 re-asks
     assert log.stats.model_usage["mockllm/model"]  # grader usage is recorded by Inspect per model and role
@@ -71,7 +71,7 @@ def test_invalid_json_is_re_asked_with_a_fresh_sample(rows):
 
 def test_a_grader_that_never_answers_validly_fails_counted_and_unscored(rows):
     judge = grader(lambda prompt: '{"criteria_met": "yes"}')
-    log = run(healthbench(local_path=rows, judge_max_retries=2, judge_cache=False), judge)
+    log = run(healthbench(judge_model=M, local_path=rows, judge_max_retries=2, judge_cache=False), judge)
     result = metrics(log)
     assert result["grader_failures"] == 7 and result["unscored"] == 2
     assert result["grader_calls"] == 21
@@ -86,7 +86,11 @@ def test_a_grader_that_never_answers_validly_fails_counted_and_unscored(rows):
 def test_unbounded_retries_keep_asking_until_a_verdict(tmp_path):
     path = str(write_jsonl(tmp_path / "rows.jsonl", [NEGATIVE]))
     replies = itertools.chain(["nope"] * 9, itertools.repeat(verdict(False)))
-    log = run(healthbench(local_path=path, judge_max_retries=None), grader(lambda p: next(replies)), max_samples=1)
+    log = run(
+        healthbench(judge_model=M, local_path=path, judge_max_retries=None),
+        grader(lambda p: next(replies)),
+        max_samples=1,
+    )
     result = metrics(log)
     assert result["grader_failures"] == 0 and result["grader_calls"] == 11
 
@@ -95,7 +99,7 @@ def test_several_judges_average_points_per_criterion(tmp_path):
     path = str(write_jsonl(tmp_path / "rows.jsonl", [WORKED]))
     strict = rubric_grader({"CRIT-A", "CRIT-C"})
     lenient = rubric_grader({"CRIT-A", "CRIT-B", "CRIT-C", "CRIT-D"})
-    log = run(healthbench(local_path=path, judge_cache=False), [strict, lenient])
+    log = run(healthbench(judge_model=M, local_path=path, judge_cache=False), [strict, lenient])
     value = log.samples[0].scores["rubric_grader"].value
     # A 7 (both) + B 5 x 1/2 + C 10 (both) + D -6 x 1/2 = 16.5 of 22
     assert value["overall_score"] == pytest.approx(16.5 / 22)
@@ -106,7 +110,7 @@ def test_the_grader_sees_the_system_message_and_every_turn(tmp_path):
     path = str(write_jsonl(tmp_path / "rows.jsonl", [MULTI_TURN]))
     seen: list[str] = []
     model = get_model(M, custom_outputs=itertools.repeat(ModelOutput.from_content(M, "Model answer")))
-    task = healthbench(local_path=path, system_prompt="Be careful.", judge_cache=False)
+    task = healthbench(judge_model=M, local_path=path, system_prompt="Be careful.", judge_cache=False)
     [log] = eval(task, model=model, model_roles={"grader": rubric_grader(set(), seen)}, display="none")
     assert log.status == "success", log.error
     expected = (
@@ -119,7 +123,7 @@ def test_the_grader_sees_the_system_message_and_every_turn(tmp_path):
 def test_physician_completions_are_graded_without_a_model_call(tmp_path):
     path = str(write_jsonl(tmp_path / "rows.jsonl", [WORKED, MULTI_TURN]))
     seen: list[str] = []
-    task = healthbench(local_path=path, run_mode="physician_completion_references", judge_cache=False)
+    task = healthbench(judge_model=M, local_path=path, run_mode="physician_completion_references", judge_cache=False)
     log = run(task, rubric_grader({"CRIT-H"}, seen))
     assert [s.id for s in log.samples] == [f"multi:ref{i}" for i in range(1, 5)]
     assert "assistant: ref one" in "".join(seen) and "system:" not in "".join(seen)
@@ -128,9 +132,12 @@ def test_physician_completions_are_graded_without_a_model_call(tmp_path):
 
 
 def test_medarc_mock_judge_end_to_end(rows):
-    log = run(healthbench(local_path=rows), "medarc-mock/judge")
+    log = run(healthbench(judge_model=M, local_path=rows), "medarc-mock/judge")
     assert 0 <= metrics(log)["score"] <= 1 and metrics(log)["grader_failures"] == 0
     assert log.eval.metadata["data"]["sha256"] and log.eval.metadata["grader"]["judge_prompt"] == "builtin"
+    judging = log.samples[0].scores["rubric_grader"].metadata["judging"]
+    assert judging["judges"] == ["medarc-mock/judge"] and judging["source"] == "role"
+    assert judging["generate_config"][0]["temperature"] == 0.5
 
 
 REGISTRY_SCRIPT = """
@@ -167,13 +174,13 @@ def test_registry_name_runs_only_healthbench_from_the_project_root(rows, tmp_pat
 )
 def test_task_args_are_checked_before_any_call(rows, kwargs, message):
     with pytest.raises(UserFacingError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        healthbench(local_path=rows, **kwargs)
+        healthbench(judge_model=M, local_path=rows, **kwargs)
 
 
 def test_hard_without_a_pin_asks_for_local_path(monkeypatch):
     monkeypatch.setenv("MEDARC_INSPECT_OFFLINE", "1")
     with pytest.raises(UserFacingError, match="local_path"):
-        healthbench_hard()
+        healthbench_hard(judge_model=M)
 
 
 def test_price_file_gives_inspect_cost_for_the_grader(rows):
@@ -185,7 +192,7 @@ def test_price_file_gives_inspect_cost_for_the_grader(rows):
     set_model_info("medarc-mock/judge", ModelInfo())  # the offline judge is not in Inspect's model database
     costs = {"medarc-mock/judge": ModelCost(**prices["openai/gpt-4.1-2025-04-14"])}
     [log] = eval(
-        healthbench(local_path=rows, judge_cache=False),
+        healthbench(judge_model=M, local_path=rows, judge_cache=False),
         model=M,
         model_roles={"grader": "medarc-mock/judge"},
         model_cost_config=costs,
