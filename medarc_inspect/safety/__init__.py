@@ -1,0 +1,1 @@
+"""Safety components: spec-reasoning conditions, refusal-quality grading, over-refusal and jailbreaks."""
