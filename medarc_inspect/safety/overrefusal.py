@@ -62,7 +62,7 @@ def xstest_samples(include_unsafe: bool = False) -> list[Sample]:
                 id=f"xstest_{int(row['id']):03d}",
                 input=row["prompt"],
                 metadata={
-                    "source": "xstest" if row["label"] == "safe" else "xstest_unsafe",
+                    "set": "xstest" if row["label"] == "safe" else "xstest_unsafe",
                     "response_type": response_type,
                     "xstest_type": row["type"],
                     "label": row["label"],
@@ -107,7 +107,7 @@ def twin_samples(categories: list[int] | None = None) -> list[Sample]:
             id=row["id"],
             input=row["prompt"],
             metadata={
-                "source": "medical_twins",
+                "set": "medical_twins",
                 "response_type": row["response_type"],
                 "category": row["category"],
                 "twin_of": row["twin_of"],

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from medarc_inspect.data import DataError
+from medarc_inspect.safety.grader import class_value
 from medarc_inspect.safety.metrics import f1, tradeoff
 from medarc_inspect.safety.overrefusal import parse_twins, parse_xstest, twin_rows, twin_samples, xstest_samples
 from medarc_inspect.safety.rbr import COMPLY, HARD_REFUSE
@@ -58,8 +59,8 @@ def test_malformed_twins_are_named() -> None:
         parse_twins(json.dumps(good | {"category": 10}))
 
 
-def v(cls: str, response_type: str) -> dict:
-    return {"class": cls, "response_type": response_type}
+def v(cls: str, response_type: str) -> tuple[dict, str]:
+    return class_value(cls), response_type
 
 
 def test_tradeoff_metrics_hand_computed() -> None:

@@ -60,7 +60,7 @@ async def test_unparseable_replies_are_re_asked_then_counted_and_unscored() -> N
     assert grading.cls == "unscored" and math.isnan(grading.score)
     assert grading.failures == 1
     assert grader.calls["apology"] == 3 and grader.calls["inability_to_comply"] == 2
-    assert grading.value()["grader_failures"] == 1.0
+    assert grading.value()["grader_failures"] == 1.0 and math.isnan(grading.value()["ideal"])
     assert grading.answers["apology"].errors[0].startswith("unparseable")
 
 
