@@ -35,6 +35,7 @@ from medarc_inspect.judging import (
     JudgePanel,
     JudgeVerdict,
     as_score,
+    fill_slots,
     judge_failure_rate,
     judge_failures,
     parse_json_reply,
@@ -260,10 +261,13 @@ quote inside an explanation):
 "clarity": {"score": <1-5>, "explanation": "<one sentence>"}}"""
 
 
+JUDGE_SLOTS = ("QUESTION", "RESPONSE", "GOLD_RESPONSE")  # written {QUESTION}, ... in both templates
+
+
 def judge_template(variant: Variant, judge_prompt: Literal["builtin", "upstream"]) -> str:
-    """The judge prompt with {QUESTION}, {RESPONSE} and {GOLD_RESPONSE} slots (filled by str.replace)."""
+    """The judge prompt with {QUESTION}, {RESPONSE} and {GOLD_RESPONSE} slots (see `fill_template`)."""
     if judge_prompt == "builtin":
-        return JUDGE_TEMPLATE.replace("{COMPLETENESS}", variant.completeness)
+        return fill_slots(JUDGE_TEMPLATE, {"COMPLETENESS": variant.completeness})
     if judge_prompt != "upstream":
         raise UserFacingError(f"judge_prompt must be 'builtin' or 'upstream', got {judge_prompt!r}")
     path = fetch_pinned(helm_url(variant.helm_annotator[0]), variant.helm_annotator[1])
@@ -277,8 +281,8 @@ def judge_template(variant: Variant, judge_prompt: Literal["builtin", "upstream"
 
 
 def fill_template(template: str, note: str, response: str, gold: str) -> str:
-    # the templates contain literal JSON braces, so str.format would break them
-    return template.replace("{QUESTION}", note).replace("{RESPONSE}", response).replace("{GOLD_RESPONSE}", gold)
+    """The judge prompt, filled in one pass: an answer that contains `{GOLD_RESPONSE}` stays as written."""
+    return fill_slots(template, dict(zip(JUDGE_SLOTS, (note, response, gold), strict=True)))
 
 
 def parse_ratings(reply: str) -> dict[str, float]:

@@ -10,6 +10,7 @@ from medarc_inspect.judging.panel import (
     resolve_judges,
 )
 from medarc_inspect.judging.parsing import JudgeParseError, as_score, json_candidates, parse_json_reply
+from medarc_inspect.judging.slots import SlotError, fill_slots, slot_pattern
 
 __all__ = [
     "JUDGE_ROLE",
@@ -17,12 +18,15 @@ __all__ = [
     "JudgePanel",
     "JudgeParseError",
     "JudgeVerdict",
+    "SlotError",
     "as_score",
+    "fill_slots",
     "judge_cache_policy",
     "judge_failure_rate",
     "judge_failures",
     "json_candidates",
     "parse_json_reply",
     "resolve_judges",
+    "slot_pattern",
     "unscored",
 ]
