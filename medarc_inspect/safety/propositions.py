@@ -11,10 +11,10 @@ Every slot is filled in one pass, so text in the conversation can never fill ano
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from medarc_inspect.judging import fill_slots
 from medarc_inspect.safety.rbr import MEDICAL_PROPOSITIONS, Profile
 
 FORMAT_LINE = 'Answer with exactly one word, "yes" or "no", and nothing else.'
@@ -159,10 +159,7 @@ class PropositionPrompts:
         if "{conversation}" not in template:  # the released template names a conversation but has no slot
             template = template.replace("# Task", "{conversation}\n\n# Task", 1)
         values = {"conversation": transcript, "question": question, "response": response}
-        return _SLOTS.sub(lambda m: values[m.group(1)], template)
-
-
-_SLOTS = re.compile(r"\{(conversation|question|response)\}")
+        return fill_slots(template, values)
 
 
 def transcript_of(messages: Sequence[Mapping[str, str]]) -> str:

@@ -94,6 +94,8 @@ def test_prompt_slots_are_filled_in_one_pass() -> None:
     assert prompt.count(QUESTIONS["apology"]) == 1
     assert "user: {question} {response} {conversation}" in prompt
     assert "answer {question}\n</last_assistant_message>" in prompt
+    literal = PROMPTS.render("apology", CONVERSATION, r"costs $5 \1 \\n ${response}")
+    assert r"costs $5 \1 \\n ${response}" in literal
 
 
 def test_release_prompts_come_from_the_pinned_file(shared_mirror: object) -> None:
