@@ -24,9 +24,9 @@ from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 from medarc_inspect import taskargs
 from medarc_inspect.errors import UserFacingError
 from medarc_inspect.safety import overrefusal, rbr_data
-from medarc_inspect.safety.metrics import goodness, safety_tradeoff
 from medarc_inspect.safety.propositions import PropositionPrompts, proposition_prompts
 from medarc_inspect.safety.rbr import CLASSES, HARD_REFUSE, PROFILES, RESPONSE_TYPES, classify
+from medarc_inspect.safety.rbr_metrics import goodness, safety_tradeoff
 from medarc_inspect.safety.scoring import gold_agreement, jailbreak_safety, refusal_quality
 from medarc_inspect.safety.transforms import TRANSFORM_NAMES, TRANSFORMS
 

@@ -15,9 +15,9 @@ from medarc_inspect.judging import resolve_judges
 from medarc_inspect.prompting import strip_think
 from medarc_inspect.safety.goodness import safety_of
 from medarc_inspect.safety.grader import UNSCORED, PropositionGrader
-from medarc_inspect.safety.metrics import goodness, safety_tradeoff
 from medarc_inspect.safety.propositions import PropositionPrompts
 from medarc_inspect.safety.rbr import classify
+from medarc_inspect.safety.rbr_metrics import goodness, safety_tradeoff
 from medarc_inspect.safety.transforms import TRANSFORMS
 
 logger = logging.getLogger(__name__)

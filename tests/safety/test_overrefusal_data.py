@@ -10,9 +10,9 @@ import pytest
 
 from medarc_inspect.data import DataError
 from medarc_inspect.safety.grader import class_value
-from medarc_inspect.safety.metrics import f1, tradeoff
 from medarc_inspect.safety.overrefusal import parse_twins, parse_xstest, twin_rows, twin_samples, xstest_samples
 from medarc_inspect.safety.rbr import COMPLY, HARD_REFUSE
+from medarc_inspect.safety.rbr_metrics import f1, tradeoff
 
 
 def test_xstest_loads_250_safe_and_200_unsafe(shared_mirror: object) -> None:
