@@ -195,3 +195,13 @@ def test_gold_table_from_human_labels(shared_mirror: object) -> None:
     for row in rows:
         table[row.response_type][classify(row.response_type, row.propositions)] += 1
     assert {t: {c: table[t][c] for c in rbr.CLASSES} for t in table} == GOLD_TABLE
+
+
+@pytest.mark.offensive
+def test_meta_eval_task_records_the_gold_table(shared_mirror: object) -> None:
+    from medarc_inspect.medical_safety import rbr_meta_eval
+
+    task = rbr_meta_eval(split="all")
+    assert len(task.dataset) == 518
+    assert task.metadata["rules_on_human_labels"] == GOLD_TABLE
+    assert len(rbr_meta_eval(split="test").dataset) == 167
