@@ -33,7 +33,7 @@ def judged_run(samples: int, latency: float, connections: int) -> tuple[float, i
     """Wall time of one judged eval and the number of judge calls it made."""
     config = GenerateConfig(max_connections=connections)
     judges = [get_model("medarc-mock/judge", latency=latency, config=config, memoize=False) for _ in range(JUDGES)]
-    task = mtsamples_procedures(judge_cache=False)
+    task = mtsamples_procedures(judge_model="medarc-mock/judge", judge_cache=False)
     start = time.perf_counter()
     [log] = eval(
         task,
@@ -54,7 +54,7 @@ def judged_run(samples: int, latency: float, connections: int) -> tuple[float, i
 
 def baseline_run(samples: int) -> float:
     """Wall time of a plain Inspect task over the same samples: generate + `includes()`."""
-    dataset = mtsamples_procedures().dataset
+    dataset = mtsamples_procedures(judge_model="medarc-mock/judge").dataset
     task = Task(dataset=dataset[:samples], solver=generate(), scorer=includes())
     start = time.perf_counter()
     eval(task, model="medarc-mock/model", max_samples=samples, log_dir=tempfile.mkdtemp(), display="none")

@@ -10,7 +10,6 @@ LLM judges rates it against the cut-off section on accuracy, completeness and cl
 import hashlib
 import logging
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from inspect_ai.model import GenerateConfig, get_model
 from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
+from medarc_inspect import taskargs
 from medarc_inspect.data import (
     PinnedFile,
     fetch_all,
@@ -32,14 +32,14 @@ from medarc_inspect.data import (
 )
 from medarc_inspect.errors import UserFacingError
 from medarc_inspect.judging import (
-    JudgePanel,
+    JudgeSetup,
     JudgeVerdict,
     as_score,
     fill_slots,
     judge_failure_rate,
     judge_failures,
+    judge_setup,
     parse_json_reply,
-    resolve_judges,
     unscored,
 )
 from medarc_inspect.prompting import strip_think, think_prompt
@@ -232,6 +232,8 @@ JUDGE_PRESETS: dict[str, list[str]] = {  # -T judge_model=helm selects a whole j
     "medarc": ["openai/gpt-5-mini"],
 }
 JudgeFailurePolicy = Literal["exclude", "medarc", "helm"]
+JUDGE_FAILURE_POLICIES = ("exclude", "medarc", "helm")
+PROMPT_SOURCES = ("builtin", "upstream")
 
 JUDGE_TEMPLATE = """You are a physician reviewing a treatment plan that an AI system wrote for a patient. Compare it \
 with the plan that the patient's clinicians actually documented (the gold response).
@@ -347,45 +349,31 @@ def _mean(values: list[float]) -> float:
         unscored("score_norm"),
     ]
 )
-def mtsamples_jury(
-    template: str,
-    judge_model: str | Sequence[str] | None,
-    judge_failure: JudgeFailurePolicy = "exclude",
-    judge_max_retries: int = 2,
-    judge_cache: bool | str = True,
-    cache_scope: str = "",
-) -> Scorer:
+def mtsamples_jury(template: str, judges: JudgeSetup, judge_failure: JudgeFailurePolicy = "exclude") -> Scorer:
     """Each judge rates the answer (think blocks removed) against the reference; see `jury_value`."""
     warned: set[str] = set()
 
     async def score(state: TaskState, target: Target) -> Score:
         answer = strip_think(state.output.completion)
+        judging = judges.metadata()
         if not answer:  # nothing to judge: the minimum, as HELM gives
             value = dict.fromkeys(CRITERIA, 1.0) | {"score_raw": 1.0, "score_norm": 0.0}
             return Score(
                 value=value | {"judge_failures": 0.0, "judges_asked": 0.0},
                 answer="",
                 explanation="empty answer (after removing think blocks): minimum score, no judge asked",
-                metadata={"empty_output": True, "verdicts": []},
+                metadata={"empty_output": True, "verdicts": [], "judging": judging},
             )
-        judges = resolve_judges(judge_model)
-        _warn_self_judging(judges, warned)
-        panel = JudgePanel(
-            judges,
-            defaults=JUDGE_DEFAULTS,
-            max_retries=judge_max_retries,
-            cache=judge_cache,
-            cache_scope=cache_scope,
-        )
+        _warn_self_judging(judges.current_judges(), warned)
         prompt = fill_template(template, state.input_text, answer, target.text)
-        verdicts = await panel.ask(prompt, parse_ratings)
+        verdicts = await judges.ask(prompt, parse_ratings)
         value = jury_value(verdicts, judge_failure)
         failed = int(value["judge_failures"])
         return Score(
             value=value,
             answer=answer,
             explanation=f"{len(verdicts) - failed}/{len(verdicts)} judges gave a valid verdict",
-            metadata={"empty_output": False, "verdicts": [v.to_log() for v in verdicts]},
+            metadata={"empty_output": False, "verdicts": [v.to_log() for v in verdicts], "judging": judging},
         )
 
     return score
@@ -403,37 +391,45 @@ def _warn_self_judging(judges: list, warned: set[str]) -> None:
 def mtsamples_task(
     variant: Variant,
     *,
-    use_think: bool,
-    judge_model: str | list[str] | None,
-    judge_failure: JudgeFailurePolicy,
-    judge_max_retries: int,
-    judge_prompt: Literal["builtin", "upstream"],
-    judge_cache: bool | str,
-    instruction: Literal["builtin", "upstream"],
-    max_tokens: int,
-    truncate_1000: bool = False,
+    use_think: Any,
+    judge_model: Any,
+    judge_failure: Any,
+    judge_max_retries: Any,
+    judge_prompt: Any,
+    judge_cache: Any,
+    instruction: Any,
+    max_tokens: Any,
+    truncate_1000: Any = False,
 ) -> Task:
-    judges = JUDGE_PRESETS.get(judge_model, judge_model) if isinstance(judge_model, str) else judge_model
+    """Every argument is checked (one line per mistake) and the judges resolved before anything is loaded."""
+    use_think = taskargs.flag("use_think", use_think)
+    judge_failure = taskargs.one_of("judge_failure", judge_failure, JUDGE_FAILURE_POLICIES)
+    judge_prompt = taskargs.one_of("judge_prompt", judge_prompt, PROMPT_SOURCES)
+    instruction = taskargs.one_of("instruction", instruction, PROMPT_SOURCES)
+    max_tokens = taskargs.integer("max_tokens", max_tokens, minimum=1)
+    truncate_1000 = taskargs.flag("truncate_1000", truncate_1000)
+    judges = judge_setup(
+        judge_model,
+        presets=JUDGE_PRESETS,
+        defaults=JUDGE_DEFAULTS,
+        cache=judge_cache,
+        max_retries=judge_max_retries,
+        cache_scope=f"{variant.name}-v{TASK_VERSION}-{judge_prompt}",
+    )
+    template = judge_template(variant, judge_prompt)
+    layout = prompt_layout(variant, instruction)
     dataset, provenance = mtsamples_dataset(variant, truncate_1000)
-    solver = [helm_prompt(prompt_layout(variant, instruction))]
+    solver = [helm_prompt(layout)]
     if use_think:
         solver.append(think_prompt())
     solver.append(generate())
-    scope = f"{variant.name}-v{TASK_VERSION}-{judge_prompt}"
     return Task(
         dataset=dataset,
         solver=solver,
-        scorer=mtsamples_jury(
-            judge_template(variant, judge_prompt),
-            judges,
-            judge_failure,
-            judge_max_retries,
-            judge_cache,
-            scope,
-        ),
+        scorer=mtsamples_jury(template, judges, judge_failure),
         config=GenerateConfig(temperature=0, max_tokens=max_tokens),
         version=TASK_VERSION,
-        metadata={"data": provenance, "judges": judges, "judge_failure": judge_failure},
+        metadata={"data": provenance, "judging": judges.metadata() | {"judge_failure": judge_failure}},
     )
 
 

@@ -4,11 +4,13 @@ import hashlib
 import itertools
 import json
 import math
+from pathlib import Path
 
 import pytest
 from inspect_ai import eval
 from inspect_ai.model import ModelOutput, get_model
 
+from medarc_inspect import mtsamples as mtsamples_module
 from medarc_inspect.data import DataUnavailableError
 from medarc_inspect.judging import JudgeVerdict
 from medarc_inspect.mtsamples import (
@@ -17,13 +19,24 @@ from medarc_inspect.mtsamples import (
     build_instance,
     jury_value,
     mtsamples_dataset,
-    mtsamples_procedures,
-    mtsamples_replicate,
     parse_ratings,
 )
+from medarc_inspect.mtsamples import mtsamples_procedures as procedures_task
+from medarc_inspect.mtsamples import mtsamples_replicate as replicate_task
 from tests.conftest import SHARED_MIRROR, build_mirror
 
 M = "mockllm/model"
+
+
+def mtsamples_procedures(**args):
+    """The task built outside an eval: its named judge is constructed (never called); tests bind the role."""
+    return procedures_task(**({"judge_model": M} | args))
+
+
+def mtsamples_replicate(**args):
+    return replicate_task(**({"judge_model": M} | args))
+
+
 NOTES_SUBTREE = "raw.githubusercontent.com/raulista1997/benchmarkdata"
 GOOD = {c: {"score": 4, "explanation": "ok"} for c in ("accuracy", "completeness", "clarity")}
 
@@ -321,7 +334,7 @@ def test_upstream_judge_prompt_is_read_from_the_pinned_file_and_filled_literally
         return ModelOutput.from_content(M, ratings(5, 5, 5))
 
     log = run(
-        mtsamples.mtsamples_procedures(judge_prompt="upstream"),
+        mtsamples.mtsamples_procedures(judge_prompt="upstream", judge_model=M),
         tmp_path / "logs",
         get_model(M, custom_outputs=grader, memoize=False),
         model=model_answering("Start aspirin."),
@@ -335,7 +348,7 @@ def test_upstream_judge_prompt_is_read_from_the_pinned_file_and_filled_literally
 
     monkeypatch.setitem(mtsamples.HELM_TEMPLATE_SHA256, "mtsamples_procedures", "0" * 64)
     with pytest.raises(Exception, match="PROMPT_TEMPLATE"):
-        mtsamples.mtsamples_procedures(judge_prompt="upstream")
+        mtsamples.mtsamples_procedures(judge_prompt="upstream", judge_model=M)
 
 
 def test_judge_settings_default_to_helms_but_the_role_binding_wins(shared_mirror, tmp_path):
@@ -350,3 +363,53 @@ def test_judge_settings_default_to_helms_but_the_role_binding_wins(shared_mirror
     bound = get_model(M, custom_outputs=grader, config=GenerateConfig(temperature=0.7), memoize=False)
     run(mtsamples_procedures(), tmp_path, bound, limit=1)
     assert configs[0].temperature == 0.7 and configs[0].max_tokens == 4096
+
+
+# --- the log names the judges that judged ------------------------------------------------------------------------
+PROCEDURES_BY_PATH = f"{Path(mtsamples_module.__file__)}@mtsamples_procedures"  # how the CLI loads a file
+
+
+def named_judge(name: str):
+    return get_model(
+        name, custom_outputs=itertools.repeat(ModelOutput.from_content(M, ratings(3, 3, 3))), memoize=False
+    )
+
+
+def test_a_role_bound_on_the_command_line_is_what_the_log_names(shared_mirror, tmp_path):
+    # built by name inside the eval, as `inspect eval ... --model-role grader=...` does
+    [log] = eval(
+        PROCEDURES_BY_PATH,
+        model=M,
+        model_roles={"grader": [named_judge("mockllm/first"), named_judge("mockllm/second")]},
+        limit=1,
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    judging = log.eval.metadata["judging"]
+    assert judging["judges"] == ["mockllm/first", "mockllm/second"] and judging["source"] == "role"
+    assert judging["judge_model"] == ["openai/gpt-4o-mini"]  # asked for, but not used
+    assert judging["generate_config"][0] == {"temperature": 0.0, "max_tokens": 4096}
+    score_judging = log.samples[0].scores["mtsamples_jury"].metadata["judging"]
+    assert score_judging["judges"] == ["mockllm/first", "mockllm/second"]
+
+
+def test_judge_model_is_what_the_log_names_without_a_role(shared_mirror, tmp_path):
+    [log] = eval(
+        PROCEDURES_BY_PATH,
+        model=M,
+        task_args={"judge_model": "medarc-mock/judge"},
+        limit=1,
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    assert log.eval.metadata["judging"]["judges"] == ["medarc-mock/judge"]
+    assert log.eval.metadata["judging"]["source"] == "judge_model"
+    assert log.samples[0].scores["mtsamples_jury"].metadata["judging"]["judges"] == ["medarc-mock/judge"]
+
+
+def test_a_role_bound_after_the_task_was_built_wins_and_each_score_names_it(shared_mirror, tmp_path):
+    log = run(mtsamples_procedures(judge_model="mockllm/unused"), tmp_path, named_judge("mockllm/bound"), limit=1)
+    judging = log.samples[0].scores["mtsamples_jury"].metadata["judging"]
+    assert judging["judges"] == ["mockllm/bound"] and judging["source"] == "role"

@@ -1,6 +1,9 @@
 """Where pinned files live: the cache, the offline mirror, and the offline switch.
 
-Environment variables are read at call time, so tests and users can change them at any moment:
+Environment variables are read at call time, so tests and users can change them at any moment. A relative
+path in them is relative to the directory the command was started in (``$PWD``, else the working directory when
+this module was imported), never to a later working directory: ``inspect eval path/to/task.py`` changes into the
+task's directory before it imports the task.
 
 - ``MEDARC_INSPECT_CACHE_DIR``: cache root (default: the platform user cache dir for ``medarc_inspect``).
 - ``MEDARC_INSPECT_MIRROR``: optional read-only mirror root, laid out ``<host>/<path>``.
@@ -23,11 +26,27 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
+def _launch_dir() -> Path:
+    shell_dir = os.environ.get("PWD", "")
+    if shell_dir and os.path.isabs(shell_dir) and os.path.isdir(shell_dir):
+        return Path(shell_dir)
+    return Path(os.getcwd())
+
+
+LAUNCH_DIR = _launch_dir()
+
+
+def resolve_configured(value: str) -> Path:
+    """A configured path: `~` expanded, and a relative one taken against `LAUNCH_DIR`."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else LAUNCH_DIR / path
+
+
 def cache_dir() -> Path:
     """Root of the download cache (not created here)."""
     configured = os.environ.get(CACHE_ENV, "").strip()
     if configured:
-        return Path(configured).expanduser()
+        return resolve_configured(configured)
     return Path(platformdirs.user_cache_dir("medarc_inspect"))
 
 
@@ -36,10 +55,10 @@ def mirror_dir() -> Path | None:
     configured = os.environ.get(MIRROR_ENV, "").strip()
     if not configured:
         return None
-    root = Path(configured).expanduser()
+    root = resolve_configured(configured)
     if not root.is_dir():
         raise DataError(
-            f"{MIRROR_ENV} is set to {configured!r}, which is not a directory. Point it at a directory "
+            f"{MIRROR_ENV} is set to {configured!r} ({root}), which is not a directory. Point it at a directory "
             "laid out <host>/<path> (like shared/mirror) or unset it."
         )
     return root

@@ -24,6 +24,29 @@ class JudgeConfigError(UserFacingError, ValueError):
     """No judge could be determined, or the judge settings are invalid."""
 
 
+class JudgeAPIError(Exception):
+    """A judge's provider failed (raise it from custom providers or tests; provider SDK errors count too)."""
+
+
+class JudgeCallError(RuntimeError):
+    """A judge could not be asked for a reason that is not the judge's (cache, file system, settings): stops
+    the run instead of being counted as a judge failure."""
+
+
+# exceptions from these packages are the provider's (after Inspect's own retries)
+PROVIDER_ERROR_MODULES = (
+    "openai", "anthropic", "google", "groq", "mistralai", "together", "xai_sdk", "botocore", "httpx", "httpcore",
+    "aiohttp", "grpc", "huggingface_hub",
+)  # fmt: skip
+
+
+def is_judge_api_error(exc: BaseException) -> bool:
+    """True for a provider API failure (counted as a judge failure); False for a local one (stops the run)."""
+    if isinstance(exc, JudgeAPIError | ConnectionError | TimeoutError):
+        return True
+    return any(cls.__module__.split(".")[0] in PROVIDER_ERROR_MODULES for cls in type(exc).__mro__ if cls is not object)
+
+
 @dataclass
 class JudgeVerdict(Generic[T]):
     """What one judge said about one sample."""
@@ -113,7 +136,12 @@ class JudgePanel:
             verdict.attempts = attempt + 1
             try:
                 output = await judge.generate(prompt, config=config, cache=self._cache_for(index, attempt))
-            except Exception as exc:  # a judge API failure is counted and logged, never fatal to the sample
+            except Exception as exc:  # a judge API failure is counted and logged; any other failure stops the run
+                if not is_judge_api_error(exc):
+                    raise JudgeCallError(
+                        f"judge {verdict.judge_model} could not be asked (not a judge failure): "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
                 verdict.error, verdict.error_kind = f"{type(exc).__name__}: {exc}", "api_error"
                 logger.warning("judge %s (%d) failed: %s", verdict.judge_model, index, verdict.error)
                 return verdict

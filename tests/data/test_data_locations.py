@@ -60,3 +60,25 @@ def test_local_path_decodes_percent_escapes(tmp_path):
 def test_unsafe_or_ambiguous_urls_are_rejected(tmp_path, url):
     with pytest.raises(DataError):
         local_path(tmp_path, url)
+
+
+def test_a_relative_mirror_or_cache_is_resolved_against_the_launch_directory(tmp_path, monkeypatch):
+    from medarc_inspect.data import locations
+
+    (tmp_path / "launch" / "mirror").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.setattr(locations, "LAUNCH_DIR", tmp_path / "launch")
+    monkeypatch.setenv("MEDARC_INSPECT_MIRROR", "mirror")
+    monkeypatch.setenv("MEDARC_INSPECT_CACHE_DIR", "cache")
+    monkeypatch.chdir(tmp_path / "elsewhere")  # as Inspect does when it loads a task file by path
+    assert locations.mirror_dir() == tmp_path / "launch" / "mirror"
+    assert locations.cache_dir() == tmp_path / "launch" / "cache"
+
+
+def test_the_launch_directory_is_the_shell_one_when_known(tmp_path, monkeypatch):
+    from medarc_inspect.data import locations
+
+    monkeypatch.setenv("PWD", str(tmp_path))
+    assert locations._launch_dir() == tmp_path
+    monkeypatch.setenv("PWD", "relative/nonsense")
+    assert locations._launch_dir() == Path.cwd()

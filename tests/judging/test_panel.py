@@ -1,13 +1,17 @@
 import itertools
 import json
 
+import httpx
 import pytest
 from inspect_ai.model import ModelOutput, get_model
 
 from medarc_inspect.judging import (
+    JudgeAPIError,
+    JudgeCallError,
     JudgeConfigError,
     JudgePanel,
     JudgeParseError,
+    is_judge_api_error,
     parse_json_reply,
     resolve_judges,
 )
@@ -68,15 +72,49 @@ async def test_retries_bypass_the_cache_but_reruns_replay_it(tmp_path, monkeypat
     assert len(calls) == 2  # both attempts replayed from the cache
 
 
-async def test_an_api_error_is_counted_not_raised():
+def failing(error: BaseException, calls: list | None = None):
     def boom(input, tools, tool_choice, config):
-        raise RuntimeError("service unavailable")
+        if calls is not None:
+            calls.append(1)
+        raise error
 
-    panel = JudgePanel([get_model(M, custom_outputs=boom, memoize=False)], cache=False)
+    return get_model(M, custom_outputs=boom, memoize=False)
+
+
+PROVIDER_ERRORS = [
+    JudgeAPIError("service unavailable"),
+    ConnectionError("service unavailable"),
+    TimeoutError("service unavailable"),
+    httpx.HTTPStatusError(
+        "service unavailable", request=httpx.Request("POST", "https://x"), response=httpx.Response(500)
+    ),
+]
+
+
+@pytest.mark.parametrize("error", PROVIDER_ERRORS, ids=lambda e: type(e).__name__)
+async def test_a_provider_error_is_counted_once_not_raised_and_not_re_asked(error):
+    calls = []
+    panel = JudgePanel([failing(error, calls)], max_retries=2, cache=False)
     [verdict] = await panel.ask("rate this", parse_score)
-    assert verdict.error_kind == "api_error"
+    assert verdict.error_kind == "api_error" and not verdict.ok
     assert "service unavailable" in verdict.error
     assert verdict.to_log()["error_kind"] == "api_error"
+    assert len(calls) == 1 and verdict.attempts == 1
+
+
+@pytest.mark.parametrize(
+    "error", [PermissionError("read-only cache"), OSError("disk full"), ValueError("bad setting"), RuntimeError("x")]
+)
+async def test_a_local_failure_stops_the_run_with_its_cause(error):
+    panel = JudgePanel([scripted('{"score": 2}'), failing(error)], cache=False)
+    with pytest.raises(JudgeCallError, match="not a judge failure") as caught:
+        await panel.ask("rate this", parse_score)
+    assert caught.value.__cause__ is error and str(error) in str(caught.value)
+
+
+def test_provider_errors_are_told_from_local_ones():
+    assert all(is_judge_api_error(e) for e in PROVIDER_ERRORS)
+    assert not is_judge_api_error(PermissionError("x")) and not is_judge_api_error(KeyError("x"))
 
 
 def test_without_a_role_or_a_judge_model_there_is_no_silent_self_judging():
