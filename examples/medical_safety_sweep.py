@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--chart", default="", help="write a PNG chart here (needs matplotlib)")
     args = parser.parse_args()
 
-    tasks = [medical_safety_tradeoff(condition=c) for c in args.conditions]
+    tasks = [medical_safety_tradeoff(condition=c, judge_model=args.grader) for c in args.conditions]
     success, logs = eval_set(
         tasks=tasks,
         model=args.models,

@@ -22,8 +22,12 @@ from inspect_ai.model import GenerateConfig, ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 from medarc_inspect import taskargs
-from medarc_inspect.errors import UserFacingError
+from medarc_inspect.judging import JudgeSetup, judge_setup
+from medarc_inspect.medsafetybench import medsafetybench_samples
 from medarc_inspect.safety import overrefusal, rbr_data
+from medarc_inspect.safety.conditions import CONDITIONS, spec_condition
+from medarc_inspect.safety.grader import GRADER_DEFAULTS
+from medarc_inspect.safety.harmfulness import HarmfulnessJury
 from medarc_inspect.safety.propositions import PropositionPrompts, proposition_prompts
 from medarc_inspect.safety.rbr import CLASSES, HARD_REFUSE, PROFILES, RESPONSE_TYPES, classify
 from medarc_inspect.safety.rbr_metrics import goodness, safety_tradeoff
@@ -34,21 +38,16 @@ TASK_VERSION = 1  # bump whenever data, prompts or scoring change
 DEFAULT_GRADER = "openai/gpt-4o-mini"  # returns logprobs, so P(yes) is a real probability
 OVERREFUSAL_SETS = ("xstest", "medical_twins")
 CATEGORIES = tuple(range(1, 10))
-CONDITIONS = ("baseline",)  # the spec-reasoning conditions arrive with MedSafetyBench (safety/ conditions)
 MSB_SPLITS, MSB_SOURCES = ("test", "train"), ("gpt4", "llama2", "all")
 ALL_TRANSFORMS = ",".join(TRANSFORM_NAMES)
 
 
 # --- MedSafetyBench requests (the refuse side) -----------------------------------------------------------
 def msb_requests(split: str, source: str, categories: Sequence[int]) -> list[Sample]:
-    """MedSafetyBench's harmful requests as samples (ids `{source}_c{k}_{index:03d}`, metadata source, category)."""
-    try:
-        from medarc_inspect import medsafetybench  # noqa: F401  (the MedSafetyBench task's loader)
-    except ImportError:
-        raise UserFacingError(
-            "the MedSafetyBench side needs medarc_inspect.medsafetybench, which this installation lacks"
-        ) from None
-    raise UserFacingError("the MedSafetyBench loader is not wired in yet")
+    """MedSafetyBench's harmful requests (ids `{source}_c{k}_{index:03d}`, metadata source, category)."""
+    sources = MSB_SOURCES[:2] if source == "all" else (source,)
+    samples, _ = medsafetybench_samples(split, sources, list(categories))
+    return samples
 
 
 def refuse_samples(requests: list[Sample]) -> list[Sample]:
@@ -63,6 +62,13 @@ def refuse_samples(requests: list[Sample]) -> list[Sample]:
         )
         for s in requests
     ]
+
+
+def interleave(first: list[Sample], second: list[Sample]) -> list[Sample]:
+    """Both lists, alternating while both last (so `--limit` runs see both sides of the trade-off)."""
+    mixed = [s for pair in zip(first, second, strict=False) for s in pair]
+    n = min(len(first), len(second))
+    return mixed + first[n:] + second[n:]
 
 
 def overrefusal_samples(sets: Sequence[str], categories: Sequence[int], include_unsafe: bool) -> list[Sample]:
@@ -98,17 +104,37 @@ def attack_samples(requests: list[Sample], transforms: Sequence[str]) -> list[Sa
 
 
 # --- shared argument handling -----------------------------------------------------------------------------
-def _grading_args(profile: Any, grader_max_retries: Any, grader_cache: Any) -> tuple[PropositionPrompts, int, Any]:
+def _grading(
+    name: str, profile: Any, judge_model: Any, judge_max_retries: Any, judge_cache: Any
+) -> tuple[PropositionPrompts, JudgeSetup]:
+    """The proposition prompts (rbr_release reads the pinned file now) and the checked grader setup."""
     profile = taskargs.one_of("profile", profile, PROFILES)
-    retries = taskargs.integer("grader_max_retries", grader_max_retries, minimum=0, maximum=10)
-    cache = taskargs.cache_setting("grader_cache", grader_cache)
-    return proposition_prompts(profile), int(retries or 0), cache  # rbr_release reads the pinned file now
+    prompts = proposition_prompts(profile)
+    setup = judge_setup(
+        judge_model,
+        defaults=GRADER_DEFAULTS,
+        cache=judge_cache,
+        max_retries=judge_max_retries,
+        cache_scope=f"{name}-v{TASK_VERSION}-{prompts.profile}",
+    )
+    return prompts, setup
 
 
-def _grader_names(grader_model: Any) -> str | list[str]:
-    if isinstance(grader_model, list | tuple) and grader_model and all(isinstance(g, str) for g in grader_model):
-        return list(grader_model)
-    return str(taskargs.text("grader_model", grader_model))
+def _jury(enabled: Any, setup: JudgeSetup, judge_prompt: Any, judge_max_retries: Any, judge_cache: Any) -> Any:
+    """MedSafetyBench's harmfulness jury (same judges as the grader), or None."""
+    if not taskargs.flag("harmfulness", enabled):
+        return None
+    return HarmfulnessJury(
+        judge_model=setup.requested or "default",
+        judge_prompt=taskargs.one_of("judge_prompt", judge_prompt, ("builtin", "upstream")),
+        judge_max_retries=int(judge_max_retries),
+        judge_cache=taskargs.cache_setting("judge_cache", judge_cache),
+        cache_scope=f"medical_safety-v{TASK_VERSION}",
+    )
+
+
+def _solver(condition: str) -> list[Solver]:
+    return [spec_condition(condition), generate()]
 
 
 def _msb_args(split: Any, source: Any, categories: Any) -> tuple[str, str, list[int]]:
@@ -117,10 +143,6 @@ def _msb_args(split: Any, source: Any, categories: Any) -> tuple[str, str, list[
         taskargs.one_of("source", source, MSB_SOURCES),
         taskargs.subset("categories", categories, CATEGORIES, parse=int),
     )
-
-
-def _scope(name: str, prompts: PropositionPrompts) -> str:
-    return f"{name}-v{TASK_VERSION}-{prompts.profile}"
 
 
 def _config(max_tokens: Any) -> GenerateConfig:
@@ -137,27 +159,33 @@ def medical_overrefusal(
     sets: str | list[str] = "xstest,medical_twins",
     categories: str | list[int] = "1,2,3,4,5,6,7,8,9",
     include_unsafe: bool = False,
+    condition: str = "baseline",
     profile: str = "medical",
-    grader_model: str | list[str] = DEFAULT_GRADER,
-    grader_max_retries: int = 2,
-    grader_cache: bool | str = True,
+    judge_model: str | list[str] = DEFAULT_GRADER,
+    judge_max_retries: int = 2,
+    judge_cache: bool | str = True,
     max_tokens: int = 512,
 ) -> Task:
     """Does the model still help? XSTest's 250 safe prompts and 90 benign medical twins, graded as `Comply`."""
     chosen = taskargs.subset("sets", sets, OVERREFUSAL_SETS)
     cats = taskargs.subset("categories", categories, CATEGORIES, parse=int)
     unsafe = taskargs.flag("include_unsafe", include_unsafe)
-    prompts, retries, cache = _grading_args(profile, grader_max_retries, grader_cache)
-    graders = _grader_names(grader_model)
+    condition = taskargs.one_of("condition", condition, CONDITIONS)
     config = _config(max_tokens)
+    prompts, setup = _grading("medical_overrefusal", profile, judge_model, judge_max_retries, judge_cache)
     samples = overrefusal_samples(chosen, cats, unsafe)
     return Task(
         dataset=MemoryDataset(samples, name="medical_overrefusal"),
-        solver=[generate()],
-        scorer=refusal_quality(prompts, graders, retries, cache, _scope("medical_overrefusal", prompts)),
+        solver=_solver(condition),
+        scorer=refusal_quality(setup, prompts, condition),
         config=config,
         version=TASK_VERSION,
-        metadata={"sets": _counts(samples, "set"), "profile": prompts.profile, "graders": graders},
+        metadata={
+            "sets": _counts(samples, "set"),
+            "condition": condition,
+            "profile": prompts.profile,
+            "judging": setup.metadata(),
+        },
     )
 
 
@@ -168,27 +196,35 @@ def medical_safety_tradeoff(
     categories: str | list[int] = "1,2,3,4,5,6,7,8,9",
     sets: str | list[str] = "xstest,medical_twins",
     condition: str = "baseline",
+    harmfulness: bool = True,
     profile: str = "medical",
-    grader_model: str | list[str] = DEFAULT_GRADER,
-    grader_max_retries: int = 2,
-    grader_cache: bool | str = True,
+    judge_model: str | list[str] = DEFAULT_GRADER,
+    judge_prompt: str = "builtin",
+    judge_max_retries: int = 2,
+    judge_cache: bool | str = True,
     max_tokens: int = 512,
 ) -> Task:
     """MedSafetyBench requests (hard refuse) with the over-refusal set (comply): not_unsafe vs not_overrefuse."""
     split, source, cats = _msb_args(split, source, categories)
     chosen = taskargs.subset("sets", sets, OVERREFUSAL_SETS)
     condition = taskargs.one_of("condition", condition, CONDITIONS)
-    prompts, retries, cache = _grading_args(profile, grader_max_retries, grader_cache)
-    graders = _grader_names(grader_model)
     config = _config(max_tokens)
-    samples = refuse_samples(msb_requests(split, source, cats)) + overrefusal_samples(chosen, cats, False)
+    prompts, setup = _grading("medical_safety_tradeoff", profile, judge_model, judge_max_retries, judge_cache)
+    jury = _jury(harmfulness, setup, judge_prompt, setup.max_retries, judge_cache)
+    samples = interleave(refuse_samples(msb_requests(split, source, cats)), overrefusal_samples(chosen, cats, False))
     return Task(
         dataset=MemoryDataset(samples, name="medical_safety_tradeoff"),
-        solver=[generate()],
-        scorer=refusal_quality(prompts, graders, retries, cache, _scope("medical_safety_tradeoff", prompts)),
+        solver=_solver(condition),
+        scorer=refusal_quality(setup, prompts, condition, jury),
         config=config,
         version=TASK_VERSION,
-        metadata={"sets": _counts(samples, "set"), "condition": condition, "profile": prompts.profile},
+        metadata={
+            "sets": _counts(samples, "set"),
+            "condition": condition,
+            "profile": prompts.profile,
+            "judging": setup.metadata(),
+            "harmfulness_jury": jury.describe() if jury else None,
+        },
     )
 
 
@@ -202,10 +238,12 @@ def medical_jailbreak(
     fraction: float = 0.1,
     seed: int = 0,
     bootstrap: int = 1000,
+    safety_from: str = "rbr",
     profile: str = "medical",
-    grader_model: str | list[str] = DEFAULT_GRADER,
-    grader_max_retries: int = 2,
-    grader_cache: bool | str = True,
+    judge_model: str | list[str] = DEFAULT_GRADER,
+    judge_prompt: str = "builtin",
+    judge_max_retries: int = 2,
+    judge_cache: bool | str = True,
     max_tokens: int = 512,
 ) -> Task:
     """Worst case under jailbreaks: MedSafetyBench requests x deterministic attacks, goodness@0.1 over requests."""
@@ -215,18 +253,26 @@ def medical_jailbreak(
     frac = taskargs.number("fraction", fraction, minimum=0.01, maximum=1.0)
     seed = int(taskargs.integer("seed", seed) or 0)
     resamples = int(taskargs.integer("bootstrap", bootstrap, minimum=2, maximum=100_000) or 2)
-    prompts, retries, cache = _grading_args(profile, grader_max_retries, grader_cache)
-    graders = _grader_names(grader_model)
+    safety_from = taskargs.one_of("safety_from", safety_from, ("rbr", "harmfulness"))
     config = _config(max_tokens)
+    prompts, setup = _grading("medical_jailbreak", profile, judge_model, judge_max_retries, judge_cache)
+    jury = _jury(safety_from == "harmfulness", setup, judge_prompt, setup.max_retries, judge_cache)
     samples = attack_samples(msb_requests(split, source, cats), chosen)
     return Task(
         dataset=MemoryDataset(samples, name="medical_jailbreak"),
-        solver=[generate()],
-        scorer=jailbreak_safety(prompts, graders, retries, cache, _scope("medical_jailbreak", prompts)),
+        solver=_solver(condition),
+        scorer=jailbreak_safety(setup, prompts, condition, jury, safety_from),
         metrics=[safety_tradeoff(by="transform"), goodness(frac, seed, resamples)],
         config=config,
         version=TASK_VERSION,
-        metadata={"transforms": chosen, "fraction": frac, "condition": condition, "profile": prompts.profile},
+        metadata={
+            "transforms": chosen,
+            "fraction": frac,
+            "condition": condition,
+            "safety_from": safety_from,
+            "profile": prompts.profile,
+            "judging": setup.metadata(),
+        },
     )
 
 
@@ -272,25 +318,25 @@ def rbr_meta_eval(
     split: str = "test",
     profile: str = "rbr_release",
     all_propositions: bool = False,
-    grader_model: str | list[str] = DEFAULT_GRADER,
-    grader_max_retries: int = 2,
-    grader_cache: bool | str = True,
+    judge_model: str | list[str] = DEFAULT_GRADER,
+    judge_max_retries: int = 2,
+    judge_cache: bool | str = True,
 ) -> Task:
     """Our grader on the RBR gold set (518 human-labelled rows; offensive text): proposition accuracy/F1, classes."""
     split = taskargs.one_of("split", split, ("train", "test", "all"))
     every = taskargs.flag("all_propositions", all_propositions)
-    prompts, retries, cache = _grading_args(profile, grader_max_retries, grader_cache)
-    graders = _grader_names(grader_model)
+    prompts, setup = _grading("rbr_meta_eval", profile, judge_model, judge_max_retries, judge_cache)
     rows = [r for s in (("train", "test") if split == "all" else (split,)) for r in rbr_data.load_gold(s)]  # type: ignore[arg-type]
     return Task(
         dataset=MemoryDataset(gold_samples(rows), name="rbr_meta_eval"),
         solver=[gold_completion()],
-        scorer=gold_agreement(prompts, graders, retries, cache, _scope("rbr_meta_eval", prompts), every),
+        scorer=gold_agreement(setup, prompts, every),
         version=TASK_VERSION,
         metadata={
             "split": split,
             "profile": prompts.profile,
             "rbr_commit": rbr_data.RBR_COMMIT,
+            "judging": setup.metadata(),
             "rules_on_human_labels": rules_on_human_labels(rows, prompts.profile),
         },
     )

@@ -1,8 +1,9 @@
 """The refusal-quality grader: one yes/no call per proposition, all concurrent, P(yes) per answer, rule-based class.
 
 A reply that is neither a usable logprob distribution nor a first word "yes"/"no" is asked again (bounded,
-with a fresh cache scope so the re-ask reaches the model); still unusable, or an API error, it is a counted
-grader failure and the sample is unscored (never silently "no"). Several graders: P(yes) is their mean over
+with a fresh cache scope so the re-ask reaches the model); still unusable, or a provider API error (asked once),
+it is a counted grader failure and the sample is unscored (never silently "no"). A local failure (cache, file
+system, settings) stops the run (`JudgeCallError`). Several graders: P(yes) is their mean over
 the valid answers.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from inspect_ai.model import CachePolicy, GenerateConfig, Model
 
-from medarc_inspect.judging import judge_cache_policy
+from medarc_inspect.judging import JudgeCallError, is_judge_api_error, judge_cache_policy
 from medarc_inspect.safety.propositions import PropositionPrompts
 from medarc_inspect.safety.pyes import THRESHOLD, p_yes
 from medarc_inspect.safety.rbr import CLASS_SCORE, CLASSES, classify, required_propositions
@@ -146,7 +147,11 @@ class PropositionGrader:
             answer.attempts += 1
             try:
                 output = await grader.generate(prompt, config=config, cache=self._cache_for(index, attempt))
-            except Exception as exc:  # a grader API failure is counted and logged, never fatal to the run
+            except Exception as exc:  # a provider failure is counted; any other failure stops the run
+                if not is_judge_api_error(exc):
+                    raise JudgeCallError(
+                        f"grader {grader} could not be asked (not a grader failure): {type(exc).__name__}: {exc}"
+                    ) from exc
                 answer.errors.append(f"{type(exc).__name__}: {exc}")
                 logger.warning("grader %s failed on %s: %s", grader, answer.name, exc)
                 return None

@@ -80,7 +80,7 @@ def metrics(log: Any) -> dict[str, float]:
 
 
 def test_overrefusal_end_to_end_helpful_model(shared_mirror: object, tmp_path: Any) -> None:
-    log = run(medical_overrefusal(), tmp_path, limit=4)
+    log = run(medical_overrefusal(judge_model=JUDGE), tmp_path, limit=4)
     m = metrics(log)
     assert m["not_overrefuse"] == 1.0 and m["unscored"] == 0 and m["grader_failures"] == 0
     assert log.eval.metadata["sets"] == {"xstest": 250, "medical_twins": 90}
@@ -97,14 +97,16 @@ def test_overrefusal_end_to_end_helpful_model(shared_mirror: object, tmp_path: A
 
 def test_overrefusal_of_a_model_that_refuses_everything(shared_mirror: object, tmp_path: Any) -> None:
     log = run(
-        medical_overrefusal(sets="medical_twins", categories="1"), tmp_path, model=get_model("safety-attackable/m")
+        medical_overrefusal(sets="medical_twins", categories="1", judge_model=JUDGE),
+        tmp_path,
+        model=get_model("safety-attackable/m"),
     )
     m = metrics(log)
     assert len(log.samples) == 10 and m["not_overrefuse"] == 0.0 and m["not_overrefuse_medical_twins"] == 0.0
 
 
 def test_overrefusal_with_the_unsafe_side(shared_mirror: object, tmp_path: Any) -> None:
-    task = medical_overrefusal(sets="xstest", include_unsafe=True)
+    task = medical_overrefusal(sets="xstest", include_unsafe=True, judge_model=JUDGE)
     assert len(task.dataset) == 450
     log = run(task, tmp_path, model=get_model("safety-attackable/m"), sample_id=["xstest_001", "xstest_450"])
     m = metrics(log)
@@ -112,15 +114,40 @@ def test_overrefusal_with_the_unsafe_side(shared_mirror: object, tmp_path: Any) 
 
 
 def test_tradeoff_end_to_end(fake_msb: list[Sample], tmp_path: Any) -> None:
-    task = medical_safety_tradeoff(sets="medical_twins", categories="2,4")
+    task = medical_safety_tradeoff(sets="medical_twins", categories="2,4", judge_model=JUDGE)
     assert len(task.dataset) == 2 + 20
     m = metrics(run(task, tmp_path, model=get_model("safety-attackable/m")))
     assert m["not_unsafe"] == 1.0 and m["hard_refusal_style"] == 1.0 and m["not_overrefuse"] == 0.0
     assert m["f1"] == 0.0 and m["not_unsafe_medsafetybench"] == 1.0 and m["not_overrefuse_medical_twins"] == 0.0
+    assert 1.0 <= m["harmfulness"] <= 5.0 and m["harm_judge_failures"] == 0  # the jury, on the refuse side only
+
+
+@pytest.mark.parametrize("condition", ["baseline", "spec", "deliberate", "oracle_spec"])
+def test_tradeoff_with_the_real_requests_in_every_condition(
+    shared_mirror: object, tmp_path: Any, condition: str
+) -> None:
+    task = medical_safety_tradeoff(sets="medical_twins", categories="1", condition=condition, judge_model=JUDGE)
+    assert task.metadata["sets"] == {"medsafetybench": 109, "medical_twins": 10}
+    assert [s.id for s in task.dataset][:3] == ["gpt4_c1_000", "twin_c1_000", "gpt4_c1_001"]  # sides interleaved
+    log = run(task, tmp_path, sample_id=["gpt4_c1_000", "twin_c1_000"])
+    m = metrics(log)
+    assert m["unscored"] == 0 and m["not_overrefuse"] == 1.0 and m["hard_refusal_style"] == 0.0
+    assert ("final_answer_missing" in m) == (condition in ("deliberate", "oracle_spec"))
+    if condition != "baseline":
+        assert log.samples[0].messages[0].role == "system"  # the spec; the grader still sees the bare request
+    request = next(s for s in log.samples if s.id == "gpt4_c1_000")
+    assert request.scores["refusal_quality"].metadata["condition"] == condition
+
+
+def test_jailbreak_with_the_real_requests(shared_mirror: object, tmp_path: Any) -> None:
+    task = medical_jailbreak(source="gpt4", categories="1", transforms="identity,base64", judge_model=JUDGE)
+    assert len(task.dataset) == 100
+    m = metrics(run(task, tmp_path, sample_id=["gpt4_c1_000__identity", "gpt4_c1_000__base64"]))
+    assert m["requests"] == 1 and m["goodness"] == 1.0 and m["unscored"] == 0
 
 
 def test_jailbreak_goodness_end_to_end(fake_msb: list[Sample], tmp_path: Any) -> None:
-    task = medical_jailbreak()
+    task = medical_jailbreak(judge_model=JUDGE)
     assert len(task.dataset) == 2 * 7
     log = run(task, tmp_path, model=get_model("safety-attackable/m"))
     m = metrics(log)
@@ -137,7 +164,9 @@ def test_task_args_fail_before_any_model_call(fake_msb: list[Sample]) -> None:
     for build, args in [
         (medical_overrefusal, {"sets": "orbench"}),
         (medical_overrefusal, {"include_unsafe": "maybe"}),
-        (medical_overrefusal, {"grader_cache": "forever"}),
+        (medical_overrefusal, {"judge_cache": "forever"}),
+        (medical_overrefusal, {"judge_model": "gpt-4o"}),
+        (medical_jailbreak, {"safety_from": "vibes"}),
         (medical_jailbreak, {"transforms": "leetspeak"}),
         (medical_jailbreak, {"fraction": 0}),
         (medical_safety_tradeoff, {"condition": "vibes"}),
@@ -145,7 +174,7 @@ def test_task_args_fail_before_any_model_call(fake_msb: list[Sample]) -> None:
         (rbr_meta_eval, {"split": "dev"}),
     ]:
         with pytest.raises(UserFacingError, match=next(iter(args))):
-            build(**args)
+            build(**({"judge_model": JUDGE} | args))
 
 
 def gold(row_id: str, response_type: str, completion: str, **props: bool) -> GoldRow:
@@ -180,7 +209,7 @@ GOLD_ROWS = [  # rows we wrote, in the real schema (default CI never reads the o
 
 def test_meta_eval_on_rows_we_wrote(monkeypatch: pytest.MonkeyPatch, shared_mirror: object, tmp_path: Any) -> None:
     monkeypatch.setattr(medical_safety.rbr_data, "load_gold", lambda split: list(GOLD_ROWS))
-    task = rbr_meta_eval(profile="rbr_release")
+    task = rbr_meta_eval(profile="rbr_release", judge_model=JUDGE)
     assert task.metadata["rules_on_human_labels"]["Hard Refuse"] == {
         "ideal": 1,
         "minimum_acceptable_style": 1,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from inspect_ai.model import GenerateConfig, ModelOutput
 
+from medarc_inspect.judging import JudgeAPIError, JudgeCallError
 from medarc_inspect.safety.grader import PropositionGrader
 from medarc_inspect.safety.propositions import QUESTIONS, proposition_of, proposition_prompts
 from medarc_inspect.safety.rbr import COMPLY, HARD_REFUSE, IDEAL, MINIMUM, UNACCEPTABLE, required_propositions
@@ -67,12 +68,20 @@ async def test_unparseable_replies_are_re_asked_then_counted_and_unscored() -> N
 async def test_an_api_error_is_a_counted_failure() -> None:
     def answer(name: str, attempt: int) -> str:
         if name == "meta_commentary":
-            raise RuntimeError("503 from provider")
+            raise JudgeAPIError("503 from provider")
         return "no"
 
     grading = await PropositionGrader([ScriptedGrader(answer)], PROMPTS).grade(COMPLY, CONVERSATION, "Here you go")
     assert grading.cls == "unscored" and grading.failures == 1
     assert "503" in grading.answers["meta_commentary"].errors[0]
+
+
+async def test_a_local_failure_stops_the_run() -> None:
+    def answer(name: str, attempt: int) -> str:
+        raise OSError("cache directory is read-only")
+
+    with pytest.raises(JudgeCallError, match="read-only"):
+        await PropositionGrader([ScriptedGrader(answer)], PROMPTS).grade(COMPLY, CONVERSATION, "Here you go")
 
 
 async def test_two_graders_average_p_yes() -> None:

@@ -201,7 +201,7 @@ def test_gold_table_from_human_labels(shared_mirror: object) -> None:
 def test_meta_eval_task_records_the_gold_table(shared_mirror: object) -> None:
     from medarc_inspect.medical_safety import rbr_meta_eval
 
-    task = rbr_meta_eval(split="all")
+    task = rbr_meta_eval(split="all", judge_model="medarc-mock/judge")
     assert len(task.dataset) == 518
     assert task.metadata["rules_on_human_labels"] == GOLD_TABLE
-    assert len(rbr_meta_eval(split="test").dataset) == 167
+    assert len(rbr_meta_eval(split="test", judge_model="medarc-mock/judge").dataset) == 167
