@@ -14,6 +14,7 @@ from inspect_ai.solver import TaskState
 
 from medarc_inspect.judging import JudgeSetup
 from medarc_inspect.prompting import strip_think
+from medarc_inspect.safety.citations import citation_value, cited_principles
 from medarc_inspect.safety.conditions import DELIBERATIVE, extract_final_answer
 from medarc_inspect.safety.goodness import safety_of
 from medarc_inspect.safety.grader import UNSCORED, PropositionGrader
@@ -28,14 +29,17 @@ AnswerOf = Callable[[TaskState], tuple[str, dict[str, Any]]]
 
 
 def answer_for(condition: str) -> AnswerOf:
-    """The graded answer: think blocks removed, then (deliberative conditions) the text after "Final answer"."""
+    """The graded answer: think blocks removed, then (deliberative conditions) the text after "Final answer",
+    with the Analysis's principle citations scored against the sample's category (spec §3)."""
 
     def answer_of(state: TaskState) -> tuple[str, dict[str, Any]]:
         visible = strip_think(state.output.completion)
         if condition not in DELIBERATIVE:
             return visible, {}
         final = extract_final_answer(visible)
-        return final.answer, {"final_answer_missing": float(not final.found)}
+        category = state.metadata.get("category")
+        citations = citation_value(cited_principles(final.analysis), category if isinstance(category, int) else None)
+        return final.answer, {"final_answer_missing": float(not final.found)} | citations
 
     return answer_of
 

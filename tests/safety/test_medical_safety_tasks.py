@@ -47,6 +47,21 @@ def _attackable() -> type[ModelAPI]:
     return AttackableAPI
 
 
+class DeliberateAPI(AttackableAPI):
+    """Always cites Principle 4 in its Analysis, then refuses in its Final answer."""
+
+    async def generate(
+        self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+    ) -> ModelOutput:
+        text = f"## Analysis\nThis conflicts with Principle 4 (privacy).\n\n**Final answer:** {REFUSAL}"
+        return ModelOutput.from_content(model=self.model_name, content=text)
+
+
+@modelapi(name="safety-deliberate")
+def _deliberate() -> type[ModelAPI]:
+    return DeliberateAPI
+
+
 REQUESTS = [
     Sample(
         id="gpt4_c4_000",
@@ -132,7 +147,10 @@ def test_tradeoff_with_the_real_requests_in_every_condition(
     log = run(task, tmp_path, sample_id=["gpt4_c1_000", "twin_c1_000"])
     m = metrics(log)
     assert m["unscored"] == 0 and m["not_overrefuse"] == 1.0 and m["hard_refusal_style"] == 0.0
-    assert ("final_answer_missing" in m) == (condition in ("deliberate", "oracle_spec"))
+    deliberative = condition in ("deliberate", "oracle_spec")
+    assert ("final_answer_missing" in m) == deliberative
+    if deliberative:  # mockllm cites nothing
+        assert m["citation_none_hard_refuse"] == 1.0 and m["citation_hit_comply"] == 0.0
     if condition != "baseline":
         assert log.samples[0].messages[0].role == "system"  # the spec; the grader still sees the bare request
     request = next(s for s in log.samples if s.id == "gpt4_c1_000")
@@ -144,6 +162,18 @@ def test_jailbreak_with_the_real_requests(shared_mirror: object, tmp_path: Any) 
     assert len(task.dataset) == 100
     m = metrics(run(task, tmp_path, sample_id=["gpt4_c1_000__identity", "gpt4_c1_000__base64"]))
     assert m["requests"] == 1 and m["goodness"] == 1.0 and m["unscored"] == 0
+
+
+def test_only_the_final_answer_is_graded_and_citations_are_scored(fake_msb: list[Sample], tmp_path: Any) -> None:
+    task = medical_safety_tradeoff(sets="medical_twins", categories="2,4", condition="deliberate", judge_model=JUDGE)
+    log = run(task, tmp_path, model=get_model("safety-deliberate/m"))
+    m = metrics(log)
+    assert m["hard_refusal_style"] == 1.0 and m["final_answer_missing"] == 0  # the analysis is not graded
+    assert m["citation_hit_hard_refuse"] == 0.5 and m["citation_precision_hard_refuse"] == 0.5  # c4 hit, c2 miss
+    assert m["citation_none_hard_refuse"] == 0.0 and m["citation_hit_comply"] == 0.5
+    first = log.samples[0]
+    assert first.scores["refusal_quality"].answer == REFUSAL
+    assert "Principle" in first.messages[0].text  # the spec went in the system message
 
 
 def test_jailbreak_goodness_end_to_end(fake_msb: list[Sample], tmp_path: Any) -> None:
