@@ -448,3 +448,14 @@ def test_upstream_prompts_work_offline_from_the_mirror(shared_mirror, tmp_path, 
     before = template.split("{GOLD_RESPONSE}")[0][-40:]
     assert f"{before}{sample.target}" in prompt and prompt.count(sample.target) == 1 + sample.input.count(sample.target)
     assert sample.scores["mtsamples_jury"].value["score_raw"] == 4.0
+
+
+def test_parity_profiles_ask_once_and_say_that_judge_max_retries_is_ignored(shared_mirror, caplog):
+    with caplog.at_level("WARNING"):
+        task = mtsamples_procedures(judge_failure="helm", judge_max_retries=3)
+    assert "judge_max_retries=3 is ignored" in caplog.text
+    assert task.metadata["judging"]["max_retries"] == 0 and task.metadata["judging"]["profile"]["name"] == "helm"
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        task = mtsamples_procedures(judge_max_retries=3)
+    assert "ignored" not in caplog.text and task.metadata["judging"]["max_retries"] == 3
