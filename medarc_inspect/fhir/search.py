@@ -19,7 +19,7 @@ from medarc_inspect.fhir.table import ANY_SYSTEM, Filter, ResourceTable
 DEFAULT_COUNT = 20
 MAX_COUNT = 5000
 MAX_OFFSET = 10**9
-SORT_CHUNK = 32_768  # rows sorted by one C call at most
+SORT_CHUNK = 16_384  # rows sorted by one C call at most
 _IGNORED = ("_format",)
 _CONTROLS = ("_count", "_offset", "_sort", "_pretty", "_format", "_total", "_totalMethod")
 _TOTAL = {"_total": ("none", "estimate", "accurate"), "_totalMethod": ("count", "estimate", "accurate")}
@@ -191,7 +191,7 @@ def run_query(
             rows = _sort(rows, key, desc, deadline)  # type: ignore[arg-type]
             if not desc:
                 rows = _missing_last(rows, key)  # type: ignore[arg-type]
-        return [(table, r) for r in rows]
+        return _LayerHits(table, rows)  # type: ignore[return-value]
     hits = [(t, r) for t, rows in layers for r in rows]
     for name, desc in reversed(query.sort):
         keys = {id(t): t.sort_key(name) for t, _ in layers}
@@ -203,6 +203,22 @@ def run_query(
         if not desc:
             hits = _missing_last(hits, key)
     return hits
+
+
+class _LayerHits(Sequence):
+    """The hits of one layer as (table, row) pairs, made only for the rows asked for (a page), so a
+    search matching 785k rows never builds 785k tuples."""
+
+    def __init__(self, table: ResourceTable, rows: list[int]) -> None:
+        self.table, self.rows = table, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204
+        if isinstance(index, slice):
+            return [(self.table, r) for r in self.rows[index]]
+        return self.table, self.rows[index]
 
 
 def _sort(items: list, key, desc: bool, deadline: Deadline | None) -> list:  # noqa: ANN001
