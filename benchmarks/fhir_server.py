@@ -34,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-FULL_SCALE_RESOURCES = 785_207
+FULL_SCALE_RESOURCES = 785_329  # what build_synthetic_ehr(scale=1.0) generates (README: same figure)
 NOW_MINUS_24H = "2023-11-12T10:15:00%2B00:00"
 NOW_MINUS_1H = "2023-11-07T21:47:00%2B00:00"
 
