@@ -34,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-FULL_SCALE_RESOURCES = 785_207
+FULL_SCALE_RESOURCES = 785_329  # what build_synthetic_ehr(scale=1.0) generates (README: same figure)
 NOW_MINUS_24H = "2023-11-12T10:15:00%2B00:00"
 NOW_MINUS_1H = "2023-11-07T21:47:00%2B00:00"
 
@@ -278,17 +278,112 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def measure(kind: str, data_dir: Path, work: Path, grader: list[str], agent: list[str]) -> dict:
+def heavy_queries() -> list[str]:
+    """The costly queries of issue 7 §1 (each once took seconds to a minute on the event loop), plus scans."""
+    days = [f"2023-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)][:500]
+    return [
+        "Observation?_count=1&_sort=" + ",".join(["date"] * 50),  # 50 sort keys
+        "Observation?" + "&".join(["code=NA"] * 2000) + "&_count=1",  # 2,000 repeated parameters
+        "Observation?_count=1&date=" + ",".join(days),  # a 500-value date OR-list
+        "Observation?_count=1&_sort=" + ",".join(["date", "-date", "_lastUpdated"] * 100),  # 300 sort keys
+        "Patient?name:contains=" + ",".join(f"zq{i}x" for i in range(1000)),  # 1,000 substrings x every name
+        "Observation?date=ne2023-01-01&_sort=-date&_count=1",  # a full scan and sort
+    ]
+
+
+def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, float]:
+    t0 = time.perf_counter()
+    conn.request("GET", path, headers={"Accept": "application/fhir+json"})
+    response = conn.getresponse()
+    response.read()
+    return response.status, (time.perf_counter() - t0) * 1000
+
+
+def _hammer(base: str, queries: list[str], stop, results) -> None:  # noqa: ANN001
+    """In its own process (so the timed client keeps its GIL): every heavy query in a loop, one thread each."""
+    url = urlsplit(base)
+    statuses: Counter = Counter()
+
+    def loop(query: str) -> None:
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+        try:
+            while not stop.is_set():
+                status, _ = _get(conn, url.path + query)
+                statuses[f"{query.split('?')[0]} {status}"] += 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=loop, args=(q,), daemon=True) for q in queries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results.put(dict(sorted(statuses.items())))
+
+
+def measure_stall(base: str, light: list[str], seconds: float = 20.0) -> dict:
+    """Worst latency of light queries (one client, sequential) while every heavy query runs in a loop."""
+    import multiprocessing
+
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+    baseline = [_get(conn, url.path + q)[1] for q in light[:50]]
+    ctx = multiprocessing.get_context("spawn")
+    stop, results = ctx.Event(), ctx.Queue()
+    hammer = ctx.Process(target=_hammer, args=(base, heavy_queries(), stop, results), daemon=True)
+    hammer.start()
+    time.sleep(2.0)  # the hammer process is up and its queries are running
+    latencies = []
+    started = time.perf_counter()
+    i = 0
+    while time.perf_counter() - started < seconds:
+        _, ms = _get(conn, url.path + light[i % len(light)])
+        latencies.append(ms)
+        i += 1
+        time.sleep(0.01)
+    stop.set()
+    statuses = results.get(timeout=120)
+    hammer.join(60)
+    conn.close()
+    return {
+        "stall_worst_ms": max(latencies),
+        "stall_p50_ms": pct(latencies, 50),
+        "stall_light_queries": len(latencies),
+        "light_baseline_worst_ms": max(baseline),
+        "heavy_statuses": statuses,
+    }
+
+
+def measure_serve_startup(scale: float, seed: int) -> float:
+    """Seconds from `medarc-inspect fhir serve --scale S` to its first line (generation and load included)."""
+    command = [sys.executable, "-m", "medarc_inspect.cli", "fhir", "serve", "--scale", str(scale), "--seed", str(seed)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        elapsed = time.perf_counter() - t0
+        if not line.startswith("http://"):
+            raise RuntimeError(f"fhir serve did not print its base URL: {line!r}")
+        return elapsed
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def measure(kind: str, data_dir: Path, work: Path, grader: list[str], agent: list[str], stall: bool = False) -> dict:
     child = Child(kind, data_dir, work)
     try:
         g_lat, g_tot, g_err = run_queries(child.info["base"], grader)
         a_lat, a_tot, a_err = run_queries(child.info["base"], agent)
+        stalls = measure_stall(child.info["base"], agent) if stall else {}
         stats = child.stats()
     finally:
         child.close()
     return {
         **child.info,
         **stats,
+        **stalls,
         "grader_p50_ms": pct(g_lat, 50),
         "grader_p99_ms": pct(g_lat, 99),
         "agent_p50_ms": pct(a_lat, 50),
@@ -317,6 +412,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="distinct queries per kind")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-sekmet", action="store_true")
+    parser.add_argument("--skip-serve", action="store_true", help="do not time `fhir serve --scale` start-up")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "DATA", "WORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -328,7 +424,7 @@ def main() -> None:
         work = Path(tmp)
         print(f"generating the synthetic EHR at scale {args.scale} ...", flush=True)
         full_n, grader, agent = make_dataset(args.scale, args.seed, work / "full", args.queries)
-        full = measure("ours", work / "full", work, grader, agent)
+        full = measure("ours", work / "full", work, grader, agent, stall=True)
         rows = [("full", "ours", full)]
         result = {
             "full_resources": full["resources"],
@@ -341,7 +437,13 @@ def main() -> None:
             "agent_p99_ms": round(full["agent_p99_ms"], 3),
             "session_create_ms": round(full["session_create_ms"], 5),
             "errors": full["errors"],
+            "stall_worst_ms": round(full["stall_worst_ms"], 1),
+            "stall_p50_ms": round(full["stall_p50_ms"], 2),
+            "heavy_statuses": full["heavy_statuses"],
         }
+        if not args.skip_serve:
+            print(f"timing `fhir serve --scale {args.scale}` start-up (generation included) ...", flush=True)
+            result["serve_startup_s"] = round(measure_serve_startup(args.scale, args.seed), 1)
         if not args.skip_sekmet:
             scale = args.compare_resources / FULL_SCALE_RESOURCES
             print(f"generating the comparison dataset (~{args.compare_resources} resources) ...", flush=True)
@@ -386,6 +488,13 @@ def main() -> None:
             f"parse workers peaked at {full['load_tree_peak_rss_mb']:.0f} MB summed"
         )
         print(f"session creation: {full['session_create_ms'] * 1000:.1f} µs per session (in-process, O(1))")
+        print(
+            f"light queries while the heavy ones of issue 7 §1 run: worst {full['stall_worst_ms']:.0f} ms, "
+            f"p50 {full['stall_p50_ms']:.1f} ms over {full['stall_light_queries']} (alone: worst "
+            f"{full['light_baseline_worst_ms']:.0f} ms); heavy answers {full['heavy_statuses']}"
+        )
+        if "serve_startup_s" in result:
+            print(f"`fhir serve --scale {args.scale}` printed its URL after {result['serve_startup_s']} s")
         print(f"queries: {len(grader)} grader + {len(agent)} agent per run, each distinct, sent once over HTTP")
         if not args.skip_sekmet:
             print(

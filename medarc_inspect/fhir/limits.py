@@ -23,15 +23,22 @@ INLINE_ROWS = 20_000  # searches estimated to scan more rows than this run in th
 
 
 class Deadline:
-    """A point in time (monotonic) after which the request ends with 400 too-costly."""
+    """A point in time (monotonic) after which the request ends with 400 too-costly.
 
-    __slots__ = ("at", "budget")
+    `polite` (set for requests in the worker pool): each check also lets other threads take the GIL, so
+    the event loop thread never waits a whole switch interval for a long scan.
+    """
+
+    __slots__ = ("at", "budget", "polite")
 
     def __init__(self, budget: float = REQUEST_BUDGET_S, start: float | None = None) -> None:
         self.budget = budget
         self.at = (time.monotonic() if start is None else start) + budget
+        self.polite = False
 
     def check(self) -> None:
+        if self.polite:
+            time.sleep(0)
         if time.monotonic() > self.at:
             raise too_costly(
                 f"The request took longer than its {self.budget:g} s budget and was stopped; "

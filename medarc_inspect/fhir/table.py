@@ -24,7 +24,7 @@ from medarc_inspect.fhir.params import SearchParam, params_for
 ANY_SYSTEM = "\x00any"  # token alternative without `system|`: any system matches
 # Token parameters with an index; the others (status, intent, gender, ...) are checked row by row.
 INDEXED_TOKENS = frozenset({"code", "category", "identifier", "telecom"})
-_CHUNK = 8192  # rows scanned between two deadline checks
+_CHUNK = 2048  # rows scanned between two deadline checks
 
 
 @dataclass
@@ -280,7 +280,8 @@ class ResourceTable:
         return out
 
     def estimate(self, filters: list[Filter]) -> int:
-        """An upper bound on the rows a search scans (the smallest index lookup, else the whole table)."""
+        """The work a search may take: the rows it scans at most (the smallest index lookup, else the
+        whole table) times the values its filters compare each row with."""
         best = len(self.ids)
         for f in filters:
             if f.modifier is not None:
@@ -291,7 +292,7 @@ class ResourceTable:
                 best = min(best, sum(len(self._index.get((f.name, ref), ())) for ref in f.alts))
             elif f.kind == "token" and f.name in self._indexed and all(code is not None for _, code in f.alts):
                 best = min(best, sum(len(self._index.get((f.name, None, code), ())) for _, code in f.alts))
-        return best
+        return best * max(1, sum(len(f.alts) for f in filters))
 
     def _plan(self, filters: list[Filter]) -> tuple[Iterable[int] | None, set[int]]:
         """Pick the smallest index lookup; returns (candidate rows or None for a scan, filters it fully answers)."""

@@ -151,3 +151,15 @@ def test_history_reads_check_the_version(session: FhirSession) -> None:
     created = session.create("Observation", {"resourceType": "Observation", "status": "final"})
     assert session.handle("GET", f"Observation/{created['id']}/_history/1").status == 200
     assert session.handle("GET", f"Observation/{created['id']}/_history/9").status == 404
+
+
+def test_chunked_sort_gives_the_same_stable_order(session: FhirSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    session.create("Observation", {"resourceType": "Observation", "status": "final", "subject": {"reference": "S1"}})
+    session.create(
+        "Observation", {"resourceType": "Observation", "effectiveDateTime": "2023-11-01T09:00:00Z", "status": "final"}
+    )
+    queries = [[("_sort", s), ("_count", "100")] for s in ("date", "-date", "_lastUpdated,-date", "-_lastUpdated,date")]
+    expected = [_ids(session.search("Observation", q)) for q in queries]
+    monkeypatch.setattr("medarc_inspect.fhir.search.SORT_CHUNK", 2)
+    assert [_ids(session.search("Observation", q)) for q in queries] == expected
+    assert expected[0][:3] == ["1008", "1009", expected[0][2]] and expected[0][2] not in ("1008", "1009")
