@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from inspect_ai import eval
 from inspect_ai.log import EvalLog
@@ -64,6 +66,9 @@ def test_oracle_scores_one_on_all_300_v2_tasks(mab_env, log_dir: str) -> None:
     assert metrics["accuracy"] == 1.0
     assert {metrics[f"task{n}"] for n in range(1, 11)} == {1.0}
     assert metrics["query"] == metrics["action"] == 1.0
+    posts = [p for s in log.samples for p in s.store.get(POSTS_KEY, [])]
+    assert posts and all(p["accepted"] for p in posts)  # the oracle's orders are valid FHIR: the server took them
+    assert not any(m.error for s in log.samples for m in _tool_messages(s))
 
 
 @pytest.mark.slow
@@ -184,6 +189,8 @@ def test_a_server_error_mid_sample_reaches_the_model(mab_env, log_dir: str, monk
         seen.append(url)
         if len(seen) == 1:
             return FhirReply(500, json.dumps({"resourceType": "OperationOutcome", "issue": [{"diagnostics": "boom"}]}))
+        if len(seen) == 2:
+            raise httpx.ConnectError("connection refused")
         return await real(self, method, url, body)
 
     monkeypatch.setattr(SampleFhir, "request", flaky)
@@ -191,11 +198,27 @@ def test_a_server_error_mid_sample_reaches_the_model(mab_env, log_dir: str, monk
         "fhir_observation_search",
         {"search_params": {"patient": "S6315806", "code": "HEARTRATE"}, "explanation": "hr"},
     )
-    outputs = [_calls(search), _calls(search), _calls(("finish", {"value": [1, 2]}))]
+    outputs = [_calls(search), _calls(search), _calls(search), _calls(("finish", {"value": [1, 2]}))]
     sample = _only(_run(medagentbench_v2(task_types="task3"), outputs, log_dir, sample_id="task3_1"))
-    first, second, _ = _tool_messages(sample)
+    first, second, third, _ = _tool_messages(sample)
     assert first.error is not None and "HTTP 500: boom" in first.error.message
-    assert second.error is None and "'resourceType': 'Bundle'" in second.text
+    assert second.error is not None and "ConnectError" in second.error.message
+    assert third.error is None and "'resourceType': 'Bundle'" in third.text
+
+
+async def test_a_failed_grader_read_is_an_error_not_a_fail(mab_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from medarc_inspect.medagentbench.backend import FhirReadError
+    from medarc_inspect.medagentbench.graders_v2 import grade_v2
+    from medarc_inspect.medagentbench.trace import Trace
+
+    async def down(self, method, url, body=None):  # noqa: ANN001, ANN202
+        return FhirReply(503, "unavailable")
+
+    fhir = backend_module.embedded_backend().open("grader-read")
+    monkeypatch.setattr(SampleFhir, "request", down)
+    task = {"id": "task9_1", "instruction": "x", "context": "", "eval_MRN": "S6474456"}
+    with pytest.raises(FhirReadError, match="HTTP 503"):
+        await grade_v2(task, Trace(result="[]"), fhir, datetime.fromisoformat("2024-01-09T00:00:00+00:00"))
 
 
 def test_tools_never_leave_the_base_url(mab_env, log_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
