@@ -89,7 +89,7 @@ def _mr(mrn: str, now: datetime, text: str, status: str = "active", code: str = 
         "MedicationRequest",
         {
             "resourceType": "MedicationRequest",
-            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code, "display": text}], "text": text},
+            "medicationCodeableConcept": {"coding": [_coding(RXNORM, code, text)], "text": text},
             "authoredOn": now.isoformat(),
             "dosageInstruction": [{"route": route, "doseAndRate": [quantity] if quantity else []}],
             "status": status,
@@ -99,6 +99,10 @@ def _mr(mrn: str, now: datetime, text: str, status: str = "active", code: str = 
     )
 
 
+def _coding(system: str, code: str, display: str) -> dict:
+    return {"system": system, "code": code, "display": display} if code else {"system": system, "display": display}
+
+
 def _stopped(mrn: str, now: datetime, order: dict) -> Post:
     kind, payload = _mr(mrn, now, order["medicationCodeableConcept"].get("text", ""), status="stopped")
     payload["medicationCodeableConcept"] = order["medicationCodeableConcept"]
@@ -106,7 +110,28 @@ def _stopped(mrn: str, now: datetime, order: dict) -> Post:
 
 
 async def oracle_plan_v2(task: dict, fhir: SampleFhir, now: datetime) -> tuple[list[Post], list]:
-    """(posts, answer) that pass the v2 grader of `task`, from the sample's data."""
+    """(posts, answer) that pass the v2 grader of `task`, from the sample's data, as valid FHIR R4 bodies.
+
+    (v1's graders demand shapes R4 calls wrong, a `note` object and a text `route`; the v2 graders do not.)
+    """
+    posts, answer = await _oracle_plan_v2(task, fhir, now)
+    return [(kind, as_r4(payload)) for kind, payload in posts], answer
+
+
+def as_r4(payload: dict) -> dict:
+    """`note` as a list of Annotations and `dosageInstruction[].route` as a CodeableConcept."""
+    fixed = dict(payload)
+    if isinstance(fixed.get("note"), dict):
+        fixed["note"] = [fixed["note"]]
+    if "dosageInstruction" in fixed:
+        fixed["dosageInstruction"] = [
+            {**d, "route": {"text": d["route"]}} if isinstance(d.get("route"), str) else d
+            for d in fixed["dosageInstruction"]
+        ]
+    return fixed
+
+
+async def _oracle_plan_v2(task: dict, fhir: SampleFhir, now: datetime) -> tuple[list[Post], list]:
     kind, mrn = task["id"].split("_")[0], task["eval_MRN"]
     base = g2.baseline
 

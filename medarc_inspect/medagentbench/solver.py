@@ -42,6 +42,9 @@ def medagentbench_agent(
                 await run_v1(state, fhir, turns, max_turns)
             else:
                 await run_v2(state, v2_tools(fhir), turns, max_turns)
+        except BaseException:
+            backend.close(state.uuid)  # the scorer will not run: drop the session now
+            raise
         finally:
             if scripted is not None:
                 scripted.close()

@@ -293,7 +293,10 @@ def v2_tools(fhir: SampleFhir) -> list[ToolDef]:
                     "intent": _s("Order intent, e.g. order."),
                     "priority": _s("Priority: routine, urgent, asap or stat."),
                     "subject": _SUBJECT,
-                    "note": _obj("Free-text comment: {'text': ...}.", {"text": _s("The comment.")}),
+                    "note": JSONSchema(
+                        description="Free-text comment: {'text': ...} (or a list of them).",
+                        anyOf=[_obj("A comment.", {"text": _s("The comment.")}), _arr("Comments.")],
+                    ),
                     "occurrenceDateTime": _s("When it should happen (ISO 8601 with offset)."),
                 },
                 required=[
