@@ -299,7 +299,7 @@ def measure(kind: str, data_dir: Path, work: Path, grader: list[str], agent: lis
 
 
 def make_dataset(scale: float, seed: int, out: Path, n_queries: int) -> tuple[int, list[str], list[str]]:
-    from medarc_inspect.fhir.synthetic import build_synthetic_ehr, write_ndjson
+    from medarc_inspect.medagentbench.synthetic import build_synthetic_ehr, write_ndjson
 
     ehr = build_synthetic_ehr(seed=seed, scale=scale)
     write_ndjson(ehr.resources, out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt:
+        if getattr(args, "run", None) is _export:
+            print(f"medarc-inspect: error: export interrupted; {args.out} was left as it was", file=sys.stderr)
+            return 130
         return 0
     except (OSError, ValueError, RuntimeError, ImportError) as e:
         print(f"medarc-inspect: error: {e}", file=sys.stderr)
@@ -44,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
     export.add_argument("--types", help="comma-separated resource types (default: the six MedAgentBench types)")
     export.add_argument("--page-size", type=int, default=1000, help="_count per page (default 1000)")
+    export.add_argument("--force", action="store_true", help="replace a non-empty --out directory")
     export.set_defaults(run=_export)
     fhir.set_defaults(run=lambda _: (fhir.print_help(), 2)[1])
     return parser
@@ -57,16 +62,16 @@ def _serve(args: argparse.Namespace) -> int:
     if args.data:
         store = FhirStore.from_dir(args.data)
     else:
-        from medarc_inspect.fhir.synthetic import build_synthetic_ehr
+        from medarc_inspect.medagentbench.synthetic import build_synthetic_ehr
 
         store = FhirStore.from_resources(build_synthetic_ehr(seed=args.seed, scale=args.scale).resources)
     server = FhirServer(store, host=args.host, port=args.port)
 
     async def run() -> None:
         await server.start()
-        print(server.default_session.base_url, flush=True)
         counts = ", ".join(f"{t} {n}" for t, n in store.counts().items() if n)
-        print(f"serving {len(store)} resources ({counts}); Ctrl-C to stop", flush=True)
+        _say(server.default_session.base_url)
+        _say(f"serving {len(store)} resources ({counts}); Ctrl-C to stop")
         try:
             await server.serve_forever()
         finally:
@@ -76,12 +81,22 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(line: str) -> None:
+    """Print a line; if stdout was closed (`fhir serve | head -1`), keep serving with stdout discarded."""
+    try:
+        print(line, flush=True)
+    except (BrokenPipeError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _export(args: argparse.Namespace) -> int:
     from medarc_inspect.fhir.export import export_server
     from medarc_inspect.fhir.params import SUPPORTED_TYPES
 
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else list(SUPPORTED_TYPES)
-    counts = export_server(args.source, args.out, types, page_size=args.page_size)
+    counts = export_server(args.source, args.out, types, page_size=args.page_size, force=args.force)
     for rtype, n in counts.items():
         print(f"{rtype}: {n}")
     print(f"wrote {sum(counts.values())} resources to {args.out}")

@@ -410,3 +410,41 @@ def test_a_role_bound_after_the_task_was_built_wins_and_each_score_names_it(shar
     log = run(mtsamples_procedures(judge_model="mockllm/unused"), tmp_path, named_judge("mockllm/bound"), limit=1)
     judging = log.samples[0].scores["mtsamples_jury"].metadata["judging"]
     assert judging["judges"] == ["mockllm/bound"] and judging["source"] == "role"
+
+
+# --- upstream-exact prompts, offline from the shared mirror ------------------------------------------------------
+@pytest.mark.parametrize("task", ["mtsamples_procedures", "mtsamples_replicate"])
+def test_upstream_prompts_work_offline_from_the_mirror(shared_mirror, tmp_path, task):
+    from medarc_inspect.data import fetch_pinned, read_call_keywords
+
+    variant = PROCEDURES if task == "mtsamples_procedures" else REPLICATE
+    template = mtsamples_module.judge_template(variant, "upstream")
+    assert hashlib.sha256(template.encode()).hexdigest() == mtsamples_module.HELM_TEMPLATE_SHA256[task]
+    spec = fetch_pinned(
+        mtsamples_module.helm_url(mtsamples_module.HELM_RUN_SPECS[0]), mtsamples_module.HELM_RUN_SPECS[1]
+    )
+    keywords = read_call_keywords(spec, variant.helm_spec_function, "get_generation_adapter_spec")
+    prompts = []
+
+    def grader(input, tools, tool_choice, config):
+        prompts.append(input[-1].text)
+        return ModelOutput.from_content(M, ratings(4, 4, 4))
+
+    build = mtsamples_procedures if task == "mtsamples_procedures" else mtsamples_replicate
+    log = run(
+        build(judge_prompt="upstream", instruction="upstream"),
+        tmp_path,
+        get_model(M, custom_outputs=grader, memoize=False),
+        model=model_answering("ANSWER {GOLD_RESPONSE} $RESPONSE"),
+        limit=1,
+    )
+    sample = log.samples[0]
+    user = sample.messages[0].text
+    assert user.startswith(keywords["instructions"]) and user.endswith(f"\n{keywords['output_noun']}:")
+    prompt = prompts[0]
+    for slot, text in (("QUESTION", sample.input), ("RESPONSE", "ANSWER {GOLD_RESPONSE} $RESPONSE")):
+        before, after = template.split(f"{{{slot}}}")[0][-40:], template.split(f"{{{slot}}}")[1][:40]
+        assert f"{before}{text}{after}" in prompt, slot  # each text in its own slot, HELM's order
+    before = template.split("{GOLD_RESPONSE}")[0][-40:]
+    assert f"{before}{sample.target}" in prompt and prompt.count(sample.target) == 1 + sample.input.count(sample.target)
+    assert sample.scores["mtsamples_jury"].value["score_raw"] == 4.0

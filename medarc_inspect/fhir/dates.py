@@ -22,9 +22,20 @@ _ONE_US = timedelta(microseconds=1)
 
 _VALUE = re.compile(
     r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?)?"
-    r"(Z|[+-]\d{2}:\d{2})?"
+    r"(Z|[+-]\d{2}:\d{2})?",
+    re.ASCII,
 )
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
+# The comparison forms of older FHIR versions, which HAPI still reads (`birthdate=>=1950`).
+_COMPARATORS = ((">=", "ge"), ("<=", "le"), (">", "gt"), ("<", "lt"))
+MAX_OFFSET_MINUTES = 14 * 60  # FHIR's timezone offsets run from -14:00 to +14:00
+
+
+def _check_tz(text: str, tz: str | None) -> None:
+    if tz and tz != "Z":
+        hours, minutes = int(tz[1:3]), int(tz[4:6])
+        if minutes > 59 or hours * 60 + minutes > MAX_OFFSET_MINUTES:
+            raise ValueError(f"invalid timezone offset in {text!r} (offsets run from -14:00 to +14:00)")
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -44,6 +55,9 @@ def parse_range(text: str) -> tuple[int, int]:
     y = int(year)
     if tz and hh is None:
         raise ValueError(f"timezone without a time: {text!r}")
+    _check_tz(text, tz)
+    if hh is not None and (int(hh) > 23 or int(mm) > 59):
+        raise ValueError(f"invalid time in {text!r}")  # T24:00 included: FHIR times stop at 23:59:59
     try:
         if month is None:
             lo_day = date(y, 1, 1).toordinal()
@@ -83,8 +97,12 @@ def parse_range(text: str) -> tuple[int, int]:
 
 def _full_datetime(text: str) -> tuple[int, int]:
     """Fast path for the usual full dateTime with seconds and a timezone (validated and parsed in C)."""
-    if not text[:4].isdigit() or text[4] != "-" or text[7] != "-":
+    if not (text.isascii() and text[:4].isdigit()) or text[4] != "-" or text[7] != "-":
         raise ValueError(f"not a FHIR date/dateTime: {text!r}")
+    if text[-1] != "Z":
+        _check_tz(text, text[-6:])
+    if text[11:13] > "23":
+        raise ValueError(f"invalid time in {text!r}")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as e:
@@ -110,10 +128,12 @@ def parse_search_value(raw: str) -> tuple[str, int, int]:
     """A date search value with optional prefix -> (prefix, lo, hi); FhirError 400 if malformed."""
     value = raw.strip()
     prefix = "eq"
-    if value[:2].isalpha():
-        prefix, value = value[:2], value[2:]
-        if prefix not in PREFIXES:
-            raise FhirError(400, f"Unsupported date prefix {prefix!r} in {raw!r}; use one of {', '.join(PREFIXES)}")
+    for comparator, name in _COMPARATORS:
+        if value.startswith(comparator):
+            prefix, value = name, value[len(comparator) :]
+            break
+    else:
+        prefix, value = _prefix(raw, value)
     value = value.replace(" ", "+")
     try:
         lo, hi = parse_range(value)
@@ -122,6 +142,15 @@ def parse_search_value(raw: str) -> tuple[str, int, int]:
             400, f"Invalid date/time value {raw!r} (expected e.g. 2023-11-12 or ge2023-11-12T10:15:00+00:00)"
         ) from None
     return prefix, lo, hi
+
+
+def _prefix(raw: str, value: str) -> tuple[str, str]:
+    prefix = "eq"
+    if value[:2].isalpha():
+        prefix, value = value[:2], value[2:]
+        if prefix not in PREFIXES:
+            raise FhirError(400, f"Unsupported date prefix {prefix!r} in {raw!r}; use one of {', '.join(PREFIXES)}")
+    return prefix, value
 
 
 def range_matches(prefix: str, lo: int, hi: int, a: int, b: int) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from medarc_inspect.fhir.errors import FhirDataError
 
 _SUFFIXES = (".ndjson", ".ndjson.gz", ".json")
+MANIFEST = "manifest.json"  # an export's manifest (see export.py), not data
 
 
 def compact(resource: dict) -> bytes:
@@ -24,7 +25,7 @@ def data_files(path: str | Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise FhirDataError(f"FHIR data directory not found: {root}")
-    files = sorted(p for p in root.iterdir() if p.is_file() and p.name.endswith(_SUFFIXES))
+    files = sorted(p for p in root.iterdir() if p.is_file() and p.name.endswith(_SUFFIXES) and p.name != MANIFEST)
     if not files:
         raise FhirDataError(f"no *.ndjson, *.ndjson.gz or *.json files in {root}")
     return files

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from medarc_inspect.fhir.dates import MISSING, parse_search_value
 from medarc_inspect.fhir.errors import FhirError
+from medarc_inspect.fhir.limits import MAX_PARAMS, MAX_SORT_KEYS, MAX_VALUES, Deadline, too_costly
 from medarc_inspect.fhir.params import fold, normalize_reference, params_for
 from medarc_inspect.fhir.table import ANY_SYSTEM, Filter, ResourceTable
 
@@ -17,6 +19,8 @@ DEFAULT_COUNT = 20
 MAX_COUNT = 5000
 MAX_OFFSET = 10**9
 _IGNORED = ("_format",)
+_CONTROLS = ("_count", "_offset", "_sort", "_pretty", "_format", "_total", "_totalMethod")
+_TOTAL = {"_total": ("none", "estimate", "accurate"), "_totalMethod": ("count", "estimate", "accurate")}
 _MODIFIERS = {"token": ("not",), "string": ("exact", "contains"), "reference": (), "date": ()}
 
 Hit = tuple[ResourceTable, int]
@@ -36,17 +40,25 @@ class SearchQuery:
 def parse_query(resource_type: str, params: Sequence[tuple[str, str]], pretty: bool = False) -> SearchQuery:
     """Validate and compile search parameters; FhirError 400 on anything unsupported (HAPI's default).
 
-    `pretty` is the default output style; a `_pretty=true|false` parameter overrides it.
+    `pretty` is the default output style; a `_pretty=true|false` parameter overrides it. Identical
+    repeated parameters count once; more than `MAX_PARAMS` distinct ones, `MAX_SORT_KEYS` sort keys or
+    `MAX_VALUES` values in one parameter are refused (400 too-costly) so no query costs more than its size.
     """
     known = params_for(resource_type)
     filters: list[Filter] = []
     sort: list[tuple[str, bool]] = []
+    sort_keys = 0
     count, offset = DEFAULT_COUNT, 0
     link_params: list[tuple[str, str]] = []
-    for key, value in params:
+    unique = list(dict.fromkeys((str(k), str(v)) for k, v in params))
+    if len(unique) > MAX_PARAMS:
+        raise too_costly(f"More than {MAX_PARAMS} distinct search parameters in one request")
+    for key, value in unique:
         name, _, modifier = key.partition(":")
         if name not in ("_offset", "_count"):
             link_params.append((key, value))
+        if name in _CONTROLS and modifier and not (name == "_sort" and modifier in ("asc", "desc")):
+            raise FhirError(400, f"Unsupported modifier on control parameter {key!r}", "not-supported")
         if value == "" or name in _IGNORED:
             continue  # HAPI ignores parameters with an empty value
         if name == "_count":
@@ -56,15 +68,24 @@ def parse_query(resource_type: str, params: Sequence[tuple[str, str]], pretty: b
         elif name == "_pretty":
             pretty = wants_pretty(value, pretty)
         elif name == "_sort":
-            sort.extend(_parse_sort(resource_type, value, known))
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            sort_keys += len(items)
+            if sort_keys > MAX_SORT_KEYS:
+                raise too_costly(f"More than {MAX_SORT_KEYS} _sort keys in one request")
+            for item_name, desc in _parse_sort(resource_type, items, known, modifier == "desc"):
+                if all(item_name != done for done, _ in sort):  # a repeated key cannot change the order
+                    sort.append((item_name, desc))
+        elif name in _TOTAL:
+            if value not in _TOTAL[name]:
+                raise FhirError(400, f"Invalid {name} value {value!r}: expected one of {', '.join(_TOTAL[name])}")
         elif name == "_id":
             _no_modifier(key, modifier, ())
-            filters.append(Filter("_id", "id", [v.strip() for v in value.split(",") if v.strip()]))
+            filters.append(Filter("_id", "id", _values(key, value)))
         elif name in known:
             kind = known[name].kind
             _no_modifier(key, modifier, _MODIFIERS[kind])
             column = "patient" if name == "subject" else name
-            filters.append(Filter(column, kind, _alternatives(kind, modifier, value), modifier or None))
+            filters.append(Filter(column, kind, _alternatives(kind, modifier, _values(key, value)), modifier or None))
         else:
             valid = ", ".join(sorted([*known, "_id"]))
             raise FhirError(
@@ -76,6 +97,14 @@ def parse_query(resource_type: str, params: Sequence[tuple[str, str]], pretty: b
     return SearchQuery(resource_type, filters, sort, count, offset, pretty, link_params)
 
 
+def _values(key: str, value: str) -> list[str]:
+    """The comma-separated values of one parameter, blanks dropped and repeats collapsed."""
+    values = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    if len(values) > MAX_VALUES:
+        raise too_costly(f"More than {MAX_VALUES} values in parameter {key!r}")
+    return values
+
+
 def wants_pretty(value: str | None, default: bool) -> bool:
     """The `_pretty` parameter's verdict (true/false), or `default` if absent or unrecognised."""
     text = (value or "").strip().lower()
@@ -84,7 +113,7 @@ def wants_pretty(value: str | None, default: bool) -> bool:
 
 def _int_param(key: str, value: str, limit: int) -> int:
     text = value.strip()
-    if not text.isdigit() or int(text) > limit:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) > limit:
         raise FhirError(400, f"Invalid {key} value {value!r}: expected a non-negative integer", "invalid")
     return int(text)
 
@@ -94,11 +123,10 @@ def _no_modifier(key: str, modifier: str, allowed: tuple[str, ...]) -> None:
         raise FhirError(400, f"Unsupported search modifier in {key!r}", "not-supported")
 
 
-def _parse_sort(resource_type: str, value: str, known: dict) -> list[tuple[str, bool]]:
+def _parse_sort(resource_type: str, items: list[str], known: dict, desc_all: bool) -> list[tuple[str, bool]]:
     out = []
-    for item in value.split(","):
-        item = item.strip()
-        desc = item.startswith("-")
+    for item in items:
+        desc = item.startswith("-") or desc_all
         name = item.lstrip("-")
         if not name:
             continue
@@ -113,8 +141,7 @@ def _parse_sort(resource_type: str, value: str, known: dict) -> list[tuple[str, 
     return out
 
 
-def _alternatives(kind: str, modifier: str, value: str) -> list:
-    parts = [v for v in value.split(",") if v.strip()]
+def _alternatives(kind: str, modifier: str, parts: list[str]) -> list:
     if kind == "token":
         alts = []
         for part in parts:
@@ -125,16 +152,33 @@ def _alternatives(kind: str, modifier: str, value: str) -> list:
                 alts.append((ANY_SYSTEM, part))
         return alts
     if kind == "reference":
-        return [normalize_reference(p, "Patient") for p in parts]
+        return list(dict.fromkeys(normalize_reference(p, "Patient") for p in parts))
     if kind == "date":
-        return [parse_search_value(p) for p in parts]
-    return parts if modifier == "exact" else [fold(p) for p in parts]
+        return list(dict.fromkeys(parse_search_value(p) for p in parts))
+    return parts if modifier == "exact" else list(dict.fromkeys(fold(p) for p in parts))
 
 
-def run_query(tables: Sequence[ResourceTable], query: SearchQuery) -> list[Hit]:
-    """All hits over the layers (base first, then session writes), sorted stably if asked."""
-    layers = [(t, t.select(query.filters)) for t in tables]
-    layers = [(t, rows) for t, rows in layers if rows]
+def run_query(
+    tables: Sequence[ResourceTable],
+    query: SearchQuery,
+    deadline: Deadline | None = None,
+    lock: AbstractContextManager | None = None,
+) -> list[Hit]:
+    """All hits over the layers (base first, then session writes), sorted stably if asked.
+
+    Layers after the first (a session's writes) are read under `lock`, so concurrent writes are safe.
+    """
+    layers = []
+    for i, table in enumerate(tables):
+        if i and lock is not None:
+            with lock:
+                rows = table.select(query.filters, deadline)
+        else:
+            rows = table.select(query.filters, deadline)
+        if rows:
+            layers.append((table, rows))
+    if deadline is not None:
+        deadline.check()
     if not layers:
         return []
     if len(layers) == 1:

@@ -9,19 +9,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
 
+from medarc_inspect.fhir.connection import IDLE_TIMEOUT_S, MAX_HEADER_BYTES, READ_TIMEOUT_S, protocol_class
 from medarc_inspect.fhir.errors import FHIR_JSON, outcome_bytes
+from medarc_inspect.fhir.limits import INLINE_ROWS, REQUEST_BUDGET_S, Deadline
 from medarc_inspect.fhir.session import FhirResponse, FhirSession, SessionRegistry
 from medarc_inspect.fhir.store import FhirStore
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20
+INLINE_BODY_BYTES = 64 << 10  # POST bodies larger than this are validated in the worker pool
+WORKER_THREADS = 2
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 MAX_QUERY_BYTES = 16_384
 DEFAULT_SESSION = "default"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -45,8 +53,16 @@ class FhirServer:
         port: int = 0,
         max_body_bytes: int = MAX_BODY_BYTES,
         pretty: bool = False,
+        request_budget_s: float = REQUEST_BUDGET_S,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        max_header_bytes: int = MAX_HEADER_BYTES,
     ) -> None:
-        """`pretty=True` indents responses by default, like the MedAgentBench HAPI image (costs about 45 µs
+        """`request_budget_s`: wall time after which a request ends with 400 too-costly. Connections are
+        closed after `idle_timeout_s` without a request, or when a request has not fully arrived
+        `read_timeout_s` after its first byte; headers over `max_header_bytes` are answered 431.
+
+        `pretty=True` indents responses by default, like the MedAgentBench HAPI image (costs about 45 µs
         per resource the first time it is shown); `_pretty=true|false` overrides it per request."""
         if host not in LOOPBACK:
             raise ValueError(f"the FHIR server binds to loopback only (127.0.0.1), not {host!r}")
@@ -55,6 +71,10 @@ class FhirServer:
         self.port = port
         self.max_body_bytes = max_body_bytes
         self.sessions = SessionRegistry(store, self.base_url_for_id, pretty=pretty)
+        self.request_budget_s = request_budget_s
+        self._protocol = protocol_class(idle_timeout_s, read_timeout_s, max_header_bytes)
+        self.inline_rows = INLINE_ROWS  # searches estimated to scan more rows run in the worker pool
+        self._pool: ThreadPoolExecutor | None = None
         self._server: _InProcessServer | None = None
         self._task: asyncio.Task | None = None
 
@@ -106,11 +126,13 @@ class FhirServer:
             lifespan="off",
             interface="asgi3",
             proxy_headers=False,
-            http="httptools",
+            http=self._protocol,
+            timeout_keep_alive=max(1, math.ceil(self._protocol.idle_timeout)),  # ours closes first
             server_header=False,
             date_header=False,
         )
         self._server = _InProcessServer(config)
+        self._pool = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="fhir-search")
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._task.done():
@@ -124,6 +146,9 @@ class FhirServer:
         self._server.should_exit = True
         await self._task
         self._server = self._task = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def __aenter__(self) -> FhirServer:
         await self.start()
@@ -155,22 +180,50 @@ class FhirServer:
 
     # ---- requests -----------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: str = "", body: bytes = b"") -> FhirResponse:
-        """Route one request (path from the server root) to its session."""
+    def route(self, path: str) -> tuple[FhirSession, str, str] | FhirResponse:
+        """(session, path below its base, the base's path from the root) or a 404 response."""
         parts = [p for p in path.split("/") if p]
         if parts[:1] == ["fhir"]:
-            session: FhirSession | None = self.default_session
-            rest = parts[1:]
-        elif len(parts) >= 2 and parts[1] == "fhir":
+            return self.default_session, "/".join(parts[1:]), "fhir/"
+        if len(parts) >= 2 and parts[1] == "fhir":
             session = self.sessions.get(parts[0])
             if session is None:
                 return _error(404, f"Unknown or closed FHIR session {parts[0]!r}", "not-found")
-            rest = parts[2:]
-        else:
-            return _error(
-                404, "Not a FHIR endpoint: bases look like http://127.0.0.1:<port>/<session>/fhir/", "not-found"
-            )
-        return session.handle(method, "/".join(rest), query, body)
+            return session, "/".join(parts[2:]), f"{parts[0]}/fhir/"
+        return _error(404, "Not a FHIR endpoint: bases look like http://127.0.0.1:<port>/<session>/fhir/", "not-found")
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        deadline: Deadline | None = None,
+    ) -> FhirResponse:
+        """Route one request (path from the server root) to its session."""
+        routed = self.route(path)
+        if isinstance(routed, FhirResponse):
+            return routed
+        session, rest, prefix = routed
+        headers = headers or {}
+        base = None
+        if session.follow_host:
+            host = headers.get("host", "")
+            if _HOST.fullmatch(host):
+                base = f"http://{host}/{prefix}"
+        return session.handle(method, rest, query, body, headers, base, deadline)
+
+    def _is_heavy(self, method: str, path: str, query: str, body: bytes) -> bool:
+        """Requests that may take long run in the worker pool, so the event loop keeps serving the rest."""
+        if method == "POST" and len(body) > INLINE_BODY_BYTES:
+            return True
+        routed = self.route(path)
+        if isinstance(routed, FhirResponse):
+            return False
+        session, rest, _ = routed
+        search = session.search_params(method, rest, query, body)
+        return search is not None and session.estimate(*search) > self.inline_rows
 
     async def _asgi(self, scope: dict, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
@@ -186,6 +239,7 @@ class FhirServer:
         await send({"type": "http.response.body", "body": response.body})
 
     async def _respond(self, scope: dict, receive) -> FhirResponse:  # noqa: ANN001
+        deadline = Deadline(self.request_budget_s)
         raw_query: bytes = scope.get("query_string", b"")
         if len(raw_query) > MAX_QUERY_BYTES:
             return _error(414, f"Query string longer than {MAX_QUERY_BYTES} bytes", "too-long")
@@ -193,12 +247,15 @@ class FhirServer:
             query = raw_query.decode("utf-8")
         except UnicodeDecodeError:
             return _error(400, "Query string is not valid UTF-8", "invalid")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         body = b""
         method = scope["method"]
         if method in ("POST", "PUT", "PATCH"):
-            declared = dict(scope.get("headers") or ()).get(b"content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-                return _error(413, f"Request body larger than {self.max_body_bytes} bytes", "too-long")
+            declared = headers.get("content-length")
+            if declared is not None and (
+                not (declared.isascii() and declared.isdigit()) or int(declared) > self.max_body_bytes
+            ):
+                return _refuse_body(self.max_body_bytes)
             chunks: list[bytes] = []
             size = 0
             more = True
@@ -209,11 +266,22 @@ class FhirServer:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > self.max_body_bytes:
-                    return _error(413, f"Request body larger than {self.max_body_bytes} bytes", "too-long")
+                    return _refuse_body(self.max_body_bytes)
                 chunks.append(chunk)
                 more = message.get("more_body", False)
             body = b"".join(chunks)
-        return self.handle(method, scope["path"], query, body)
+        path = scope["path"]
+        if self._is_heavy(method, path, query, body):
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, self.handle, method, path, query, body, headers, deadline)
+        return self.handle(method, path, query, body, headers, deadline)
+
+
+def _refuse_body(limit: int) -> FhirResponse:
+    """413, and the connection is closed: the rest of the refused body is never read (as Jetty does)."""
+    response = _error(413, f"Request body larger than {limit} bytes", "too-long")
+    response.headers.append(("connection", "close"))
+    return response
 
 
 def _error(status: int, diagnostics: str, code: str) -> FhirResponse:

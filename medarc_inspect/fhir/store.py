@@ -55,6 +55,10 @@ class FhirStore:
                     except FhirDataError as e:
                         raise FhirDataError(f"{where}: {e}") from None
         store._frozen = True
+        if Path(path).is_dir():
+            from medarc_inspect.fhir.export import check_export
+
+            check_export(path, store.counts())  # an export directory must hold exactly what it exported
         return store
 
     @classmethod

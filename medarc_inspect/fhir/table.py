@@ -8,18 +8,23 @@ only the matching rows.
 
 from __future__ import annotations
 
+import bisect
 import json
+import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from medarc_inspect.fhir.dates import MISSING, range_matches
+from medarc_inspect.fhir.dates import MISSING
 from medarc_inspect.fhir.errors import FhirDataError
+from medarc_inspect.fhir.limits import PRETTY_CACHE_BYTES, Deadline
 from medarc_inspect.fhir.params import SearchParam, params_for
 
 ANY_SYSTEM = "\x00any"  # token alternative without `system|`: any system matches
 # Token parameters with an index; the others (status, intent, gender, ...) are checked row by row.
 INDEXED_TOKENS = frozenset({"code", "category", "identifier", "telecom"})
+_CHUNK = 8192  # rows scanned between two deadline checks
 
 
 @dataclass
@@ -79,6 +84,55 @@ def _single_range_predicate(col: _DateColumn, prefix: str, lo: int, hi: int) -> 
     return lambda r: MISSING != b[r] <= lo  # eb
 
 
+def compile_date_alternatives(alts: list[tuple[str, int, int]]) -> Callable[[int, int], bool]:
+    """One test for a stored range [a, b) against comma-ORed searched values, whatever their number.
+
+    Each prefix's values collapse to one bound (`ge`: the smallest start, `le`: the largest end, ...);
+    `eq` values become merged sorted intervals tested by bisection; `ne` fails only for a range that
+    overlaps every `ne` value, that is one that starts before the smallest end and ends after the largest start.
+    """
+    by_prefix: dict[str, list[tuple[int, int]]] = {}
+    for prefix, lo, hi in alts:
+        by_prefix.setdefault(prefix, []).append((lo, hi))
+    tests: list[Callable[[int, int], bool]] = []
+    for prefix, ranges in by_prefix.items():
+        los, his = [lo for lo, _ in ranges], [hi for _, hi in ranges]
+        lo_min, lo_max, hi_min, hi_max = min(los), max(los), min(his), max(his)
+        if prefix == "ge":
+            tests.append(lambda a, b, x=lo_min: b > x)
+        elif prefix == "gt":
+            tests.append(lambda a, b, x=hi_min: b > x)
+        elif prefix == "le":
+            tests.append(lambda a, b, x=hi_max: a < x)
+        elif prefix == "lt":
+            tests.append(lambda a, b, x=lo_max: a < x)
+        elif prefix == "sa":
+            tests.append(lambda a, b, x=hi_min: a >= x)
+        elif prefix == "eb":
+            tests.append(lambda a, b, x=lo_max: b <= x)
+        elif prefix == "ne":
+            tests.append(lambda a, b, h=hi_min, lo=lo_max: not (a < h and b > lo))
+        else:  # eq
+            merged: list[list[int]] = []
+            for lo, hi in sorted(ranges):
+                if merged and lo <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], hi)
+                else:
+                    merged.append([lo, hi])
+            starts, ends = [m[0] for m in merged], [m[1] for m in merged]
+
+            def eq(a: int, b: int, starts: list = starts, ends: list = ends) -> bool:
+                i = bisect.bisect_right(ends, a)  # the first interval ending after a
+                return i < len(starts) and starts[i] < b
+
+            tests.append(eq)
+
+    def matches(a: int, b: int) -> bool:
+        return a != MISSING and any(t(a, b) for t in tests)
+
+    return matches
+
+
 class ResourceTable:
     """All resources of one type in one store layer (the shared base, or one session's writes)."""
 
@@ -87,7 +141,9 @@ class ResourceTable:
         self.params: dict[str, SearchParam] = params_for(resource_type)
         self.ids: list[str] = []
         self.raw: list[bytes] = []
-        self._pretty: dict[int, bytes] = {}  # indented JSON of rows shown so far
+        self._pretty: OrderedDict[int, bytes] = OrderedDict()  # indented JSON of rows shown lately
+        self._pretty_bytes = 0
+        self._pretty_lock = threading.Lock()
         self.by_id: dict[str, int] = {}
         self._values: dict[str, list] = {n: [] for n, p in self.params.items() if p.kind != "date" and n != "subject"}
         self._dates: dict[str, _DateColumn] = {n: _DateColumn() for n, p in self.params.items() if p.kind == "date"}
@@ -200,17 +256,42 @@ class ResourceTable:
 
     # ---- search -------------------------------------------------------------------------------------
 
-    def select(self, filters: list[Filter]) -> list[int]:
-        """Rows matching every filter, in insertion order."""
+    def select(self, filters: list[Filter], deadline: Deadline | None = None) -> list[int]:
+        """Rows matching every filter, in insertion order (checked against `deadline` as it scans)."""
+        n = len(self.ids)  # rows appended while we scan are not ours to see
         candidates, done = self._plan(filters)
         preds = [self._predicate(f) for i, f in enumerate(filters) if i not in done]
-        rows = range(len(self.ids)) if candidates is None else candidates
+        rows = range(n) if candidates is None else candidates
         if not preds:
             return list(rows)
         if len(preds) == 1:
             pred = preds[0]
-            return [r for r in rows if pred(r)]
-        return [r for r in rows if all(p(r) for p in preds)]
+        else:
+
+            def pred(r: int) -> bool:
+                return all(p(r) for p in preds)
+
+        if deadline is None or len(rows) <= _CHUNK:
+            return [r for r in rows if r < n and pred(r)]
+        out: list[int] = []
+        for start in range(0, len(rows), _CHUNK):
+            deadline.check()
+            out.extend(r for r in rows[start : start + _CHUNK] if r < n and pred(r))
+        return out
+
+    def estimate(self, filters: list[Filter]) -> int:
+        """An upper bound on the rows a search scans (the smallest index lookup, else the whole table)."""
+        best = len(self.ids)
+        for f in filters:
+            if f.modifier is not None:
+                continue
+            if f.kind == "id":
+                best = min(best, len(f.alts))
+            elif f.kind == "reference":
+                best = min(best, sum(len(self._index.get((f.name, ref), ())) for ref in f.alts))
+            elif f.kind == "token" and f.name in self._indexed and all(code is not None for _, code in f.alts):
+                best = min(best, sum(len(self._index.get((f.name, None, code), ())) for _, code in f.alts))
+        return best
 
     def _plan(self, filters: list[Filter]) -> tuple[Iterable[int] | None, set[int]]:
         """Pick the smallest index lookup; returns (candidate rows or None for a scan, filters it fully answers)."""
@@ -251,6 +332,8 @@ class ResourceTable:
         return sorted(set().union(*lists))
 
     def _predicate(self, f: Filter) -> Callable[[int], bool]:
+        """A row test for one filter; comma-OR values are compiled once (sets, merged ranges), so the
+        cost per row does not grow with their number."""
         if f.kind == "id":
             ids, wanted = self.ids, set(f.alts)
             return lambda r: ids[r] in wanted
@@ -259,9 +342,13 @@ class ResourceTable:
             alts = f.alts
             if len(alts) == 1 and not col.multi:
                 return _single_range_predicate(col, *alts[0])
+            matches = compile_date_alternatives(alts)
+            lo_col, hi_col = col.lo, col.hi
+            if not col.multi:
+                return lambda r: matches(lo_col[r], hi_col[r])
 
             def date_pred(r: int) -> bool:
-                return any(range_matches(p, lo, hi, a, b) for a, b in col.ranges(r) for p, lo, hi in alts)
+                return any(matches(a, b) for a, b in col.ranges(r))
 
             return date_pred
         values = self._values[f.name]
@@ -269,13 +356,14 @@ class ResourceTable:
             wanted = set(f.alts)
             return lambda r: not wanted.isdisjoint(values[r])
         if f.kind == "token":
-            alts = f.alts
+            any_system = {code for sys, code in f.alts if sys == ANY_SYSTEM and code is not None}
+            pairs = {(sys, code) for sys, code in f.alts if sys != ANY_SYSTEM and code is not None}
+            systems = {sys for sys, code in f.alts if code is None}
 
-            def token_pred(r: int) -> bool:
-                for sys, code in values[r]:
-                    for asys, acode in alts:
-                        if (acode is None or code == acode) and (asys == ANY_SYSTEM or sys == asys):
-                            return True
+            def token_pred(r: int) -> bool:  # a plain loop: faster than any() over a generator
+                for sys, code in values[r]:  # noqa: SIM110
+                    if code in any_system or (sys, code) in pairs or sys in systems:
+                        return True
                 return False
 
             if f.modifier == "not":
@@ -287,8 +375,10 @@ class ResourceTable:
             return lambda r: any(q in v for v in values[r] for q in alts)
         if f.modifier == "exact":
             raw_values = self._exact_strings(f.name)
-            return lambda r: any(v in alts for v in raw_values(r))
-        return lambda r: any(v.startswith(q) for v in values[r] for q in alts)
+            wanted_exact = set(alts)
+            return lambda r: any(v in wanted_exact for v in raw_values(r))
+        prefixes = tuple(alts)
+        return lambda r: any(v.startswith(prefixes) for v in values[r])
 
     def _exact_strings(self, name: str) -> Callable[[int], tuple]:
         """Unfolded string values of a row (for :exact), re-read from its JSON: rare, so not stored."""
@@ -304,9 +394,23 @@ class ResourceTable:
     # ---- output -------------------------------------------------------------------------------------
 
     def pretty(self, row: int) -> bytes:
-        """Indented JSON of a row, computed on first use and kept (most rows are never displayed)."""
-        value = self._pretty.get(row)
-        if value is None:
-            value = json.dumps(json.loads(self.raw[row]), indent=2, ensure_ascii=False).encode()
-            self._pretty[row] = value
+        """Indented JSON of a row, computed on first use and kept in a bounded LRU cache
+        (`PRETTY_CACHE_BYTES` per table: paging through everything with `_pretty` cannot grow memory)."""
+        cache = self._pretty
+        with self._pretty_lock:
+            value = cache.get(row)
+            if value is not None:
+                cache.move_to_end(row)
+                return value
+        value = json.dumps(json.loads(self.raw[row]), indent=2, ensure_ascii=False).encode()
+        with self._pretty_lock:
+            if row not in cache:
+                cache[row] = value
+                self._pretty_bytes += len(value)
+                while self._pretty_bytes > PRETTY_CACHE_BYTES and cache:
+                    self._pretty_bytes -= len(cache.popitem(last=False)[1])
         return value
+
+    @property
+    def pretty_cache_bytes(self) -> int:
+        return self._pretty_bytes

@@ -6,11 +6,14 @@
 
 Model args: `latency` (seconds to wait before answering, to simulate an API; default 0).
 Every output carries token usage, so no tokenizer (and no download) is ever needed.
+With `MEDARC_MOCK_CALLS` set to a file path, every call appends one line `<model name>` to it (tests use this to
+prove that a misconfigured run stopped before any model was called).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from inspect_ai.model import (
@@ -25,6 +28,7 @@ from inspect_ai.tool import ToolChoice, ToolInfo
 
 from medarc_inspect.testing.judge_formats import judge_reply
 
+CALLS_ENV = "MEDARC_MOCK_CALLS"
 FIXED_ANSWER = "Continue current management, review pathology, and follow up in clinic in two weeks."
 
 
@@ -50,6 +54,10 @@ class MedarcMockAPI(ModelAPI):
         tool_choice: ToolChoice,
         config: GenerateConfig,
     ) -> ModelOutput:
+        calls_file = os.environ.get(CALLS_ENV)
+        if calls_file:
+            with open(calls_file, "a", encoding="utf-8") as calls:
+                calls.write(f"medarc-mock/{self.model_name}\n")
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         prompt = "\n".join(message.text for message in input)

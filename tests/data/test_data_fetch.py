@@ -314,3 +314,20 @@ def test_real_download_from_github(tmp_path):
     )
     path = fetch_pinned(url, digest)
     assert path.is_relative_to(cache_dir())
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
+def test_every_transient_status_is_retried(sleeps: RecordedSleeps, status):
+    script = iter([status, 200])
+    network = FakeNetwork(lambda request: httpx.Response(next(script), content=BODY))
+    path = fetch_pinned(URL, sha(BODY), client=network.client(), retry=sleeps.policy())
+    assert path.read_bytes() == BODY and len(network.requests) == 2 and sleeps.delays == [1.0]
+
+
+def test_retry_delays_are_capped(sleeps: RecordedSleeps):
+    network = FakeNetwork(lambda request: httpx.Response(503, headers={"Retry-After": "999"}))
+    with pytest.raises(DataUnavailableError, match="after 8 attempts"):
+        fetch_pinned(URL, sha(BODY), client=network.client(), retry=sleeps.policy(attempts=8))
+    assert sleeps.delays == [30.0] * 7  # Retry-After 999 is honoured only up to max_delay
+    policy = sleeps.policy()
+    assert [policy.delay(n) for n in range(1, 9)] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]

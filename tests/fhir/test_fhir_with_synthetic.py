@@ -11,20 +11,15 @@ import pytest
 from medarc_inspect.fhir.session import FhirSession
 from medarc_inspect.fhir.store import FhirStore
 
-MIRROR = Path(__file__).resolve().parents[3] / "shared" / "mirror"
 
-
-@pytest.fixture(scope="module")
-def synthetic_session() -> FhirSession:
-    if importlib.util.find_spec("medarc_inspect.fhir.synthetic") is None:
+@pytest.fixture
+def synthetic_session(shared_mirror: Path) -> FhirSession:
+    """The synthetic EHR built from the pinned task files in the mirror (MEDARC_INSPECT_MIRROR, else ../shared)."""
+    if importlib.util.find_spec("medarc_inspect.medagentbench.synthetic") is None:
         pytest.skip("the synthetic EHR generator is not available")
-    if not MIRROR.is_dir():
-        pytest.skip("no offline mirror with the MedAgentBench task files")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MEDARC_INSPECT_MIRROR", str(MIRROR))
-        from medarc_inspect.fhir.synthetic import build_synthetic_ehr
+    from medarc_inspect.medagentbench.synthetic import build_synthetic_ehr
 
-        resources = build_synthetic_ehr(seed=0, scale=0.0).resources
+    resources = build_synthetic_ehr(seed=0, scale=0.0).resources
     return FhirSession(FhirStore.from_resources(resources), "smoke", "http://localhost:8080/fhir/")
 
 

@@ -46,3 +46,15 @@ def test_numbers_and_numeric_strings_are_accepted(value, expected):
 def test_no_json_raises_with_a_snippet_of_the_reply():
     with pytest.raises(JudgeParseError, match="I cannot rate this"):
         parse_json_reply("I cannot rate this response.", accept_score)
+
+
+def test_a_stray_quote_in_prose_before_the_json_does_not_hide_it():
+    reply = 'The answer "looks fine overall. {"score": 4} and that is all'
+    assert parse_json_reply(reply, lambda d: d.get("score")) == 4
+    reply = 'He wrote "don\'t {worry}" and then: {"score": 2}'
+    assert parse_json_reply(reply, lambda d: d.get("score")) == 2
+
+
+def test_a_fenced_block_wins_over_a_later_object_in_prose():
+    reply = '```json\n{"score": 5}\n```\nA stricter reviewer might say {"score": 1}.'
+    assert parse_json_reply(reply, lambda d: d.get("score")) == 5

@@ -3,7 +3,7 @@
 A series is built per (patient, data group) from the union of the intents of every task type that reads
 that group, so one series serves all tasks sharing it (v1 t4/t5 share MG, t6/t7 GLU, v2 t1/t5 CT).
 Which branch a task really lands in is computed afterwards from the generated data
-(``medarc_inspect.fhir.synthetic_outcomes``), never taken from these intents.
+(``medarc_inspect.medagentbench.synthetic_outcomes``), never taken from these intents.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from medarc_inspect.fhir.synthetic_resources import (
+from medarc_inspect.medagentbench.synthetic_resources import (
     IdSource,
     condition,
     medication_request,
@@ -20,7 +20,7 @@ from medarc_inspect.fhir.synthetic_resources import (
     procedure,
     service_request,
 )
-from medarc_inspect.fhir.synthetic_tasks import V1_NOW, V2_DEFAULT_NOW
+from medarc_inspect.medagentbench.task_files import V1_NOW, V2_DEFAULT_NOW
 
 H = timedelta(hours=1)
 D = timedelta(days=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from medarc_inspect.data import DataError, fetch_pinned
@@ -170,3 +171,18 @@ def _validated(row: object, index: int, file_name: str) -> dict:
     if task_id.startswith("task1_") and "sol" not in task and "eval_MRN" in task and file_name.startswith("test_data"):
         raise DataError(f"{where} is a v1 task1 row without 'sol'.")
     return task
+
+
+def load_tasks_path(path: Path) -> list[dict]:
+    """Task rows from a local JSON file in the upstream schema (validated like the pinned files)."""
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"MedAgentBench task file {path} cannot be read as UTF-8 JSON: {exc}.") from None
+    if not isinstance(rows, list) or not 0 < len(rows) <= MAX_TASKS_PER_FILE:
+        raise DataError(f"MedAgentBench task file {path} must be a non-empty JSON list of task objects.")
+    tasks = [_validated(row, index, Path(path).name) for index, row in enumerate(rows)]
+    ids = [task["id"] for task in tasks]
+    if len(set(ids)) != len(ids):
+        raise DataError(f"MedAgentBench task file {path} repeats task ids.")
+    return tasks

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from medarc_inspect.fhir.synthetic import UPSTREAM_COUNTS, SyntheticEHR, build_synthetic_ehr, write_ndjson
-from medarc_inspect.fhir.synthetic_filler import FILLER_MEDS
-from medarc_inspect.fhir.synthetic_outcomes import ANTICOAGULANTS, OPIOIDS, QT_DRUGS
-from medarc_inspect.fhir.synthetic_resources import TASK_OBS_CODES, TASK_PROC_CODES
-from medarc_inspect.fhir.synthetic_tasks import load_task_file
+from medarc_inspect.medagentbench.synthetic import UPSTREAM_COUNTS, SyntheticEHR, build_synthetic_ehr, write_ndjson
+from medarc_inspect.medagentbench.synthetic_filler import FILLER_MEDS
+from medarc_inspect.medagentbench.synthetic_outcomes import ANTICOAGULANTS, OPIOIDS, QT_DRUGS
+from medarc_inspect.medagentbench.synthetic_resources import TASK_OBS_CODES, TASK_PROC_CODES
+from medarc_inspect.medagentbench.task_files import load_task_file
 
 MIRROR = Path(__file__).resolve().parents[3] / "shared" / "mirror"
 STAMP_KEYS = ("effectiveDateTime", "issued", "performedDateTime", "authoredOn", "occurrenceDateTime",
@@ -232,7 +232,7 @@ def test_resources_validate_as_fhir_r4(ehr: SyntheticEHR) -> None:
 def test_output_does_not_depend_on_hash_randomisation(ehr: SyntheticEHR, offline_env: Path) -> None:
     code = (
         "import hashlib, json\n"
-        "from medarc_inspect.fhir.synthetic import build_synthetic_ehr\n"
+        "from medarc_inspect.medagentbench.synthetic import build_synthetic_ehr\n"
         "e = build_synthetic_ehr(seed=0, scale=0.0)\n"
         "print(hashlib.sha256(json.dumps({'resources': e.resources, 'manifest': e.manifest}).encode()).hexdigest())\n"
     )

@@ -12,13 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from medarc_inspect.fhir.synthetic_resources import (
+from medarc_inspect.medagentbench.synthetic_resources import (
     LAST_UPDATED_LIMIT,
     TASK_CONDITION_CODES,
     TASK_OBS_CODES,
     TASK_PROC_CODES,
 )
-from medarc_inspect.fhir.synthetic_tasks import V1_NOW
+from medarc_inspect.medagentbench.task_files import V1_NOW
 
 W24_START = V1_NOW - timedelta(hours=24)
 A1C_BOUNDARY = datetime.fromisoformat("2022-11-13T10:15:00+00:00")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from medarc_inspect.fhir.synthetic import SyntheticEHR, build_synthetic_ehr
-from medarc_inspect.fhir.synthetic_tasks import load_task_file
+from medarc_inspect.medagentbench.synthetic import SyntheticEHR, build_synthetic_ehr
+from medarc_inspect.medagentbench.task_files import load_task_file
 
 MIRROR = Path(__file__).resolve().parents[3] / "shared" / "mirror"
 S = datetime.fromisoformat("2023-11-13T10:15:00+00:00")

@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from medarc_inspect.fhir.synthetic_resources import (
+from medarc_inspect.medagentbench.synthetic_resources import (
     CPT_SYSTEM,
     FILING_LAG,
     ICD10_SYSTEM,

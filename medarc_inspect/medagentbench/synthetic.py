@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import TextIO
 
 from medarc_inspect.data import DataError, PinnedFile, fetch_all
-from medarc_inspect.fhir.synthetic_filler import UPSTREAM_COUNTS, filler, filler_counts
-from medarc_inspect.fhir.synthetic_outcomes import Index, Outcome, v1_outcome, v2_outcome
-from medarc_inspect.fhir.synthetic_people import Person, make_person, random_birth_date
-from medarc_inspect.fhir.synthetic_resources import IdSource, patient
-from medarc_inspect.fhir.synthetic_series import BRANCHES, BUILDERS, GROUP_OF, PARTNERS, merge_intents
-from medarc_inspect.fhir.synthetic_tasks import (
+from medarc_inspect.medagentbench.synthetic_filler import UPSTREAM_COUNTS, filler, filler_counts
+from medarc_inspect.medagentbench.synthetic_outcomes import Index, Outcome, v1_outcome, v2_outcome
+from medarc_inspect.medagentbench.synthetic_people import Person, make_person, random_birth_date
+from medarc_inspect.medagentbench.synthetic_resources import IdSource, patient
+from medarc_inspect.medagentbench.synthetic_series import BRANCHES, BUILDERS, GROUP_OF, PARTNERS, merge_intents
+from medarc_inspect.medagentbench.task_files import (
     TASK_FILES,
     V1_NOW,
     V1_TEST_DATA_V1_OWN_IDS,

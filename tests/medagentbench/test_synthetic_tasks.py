@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from medarc_inspect.data import DataError
-from medarc_inspect.fhir import synthetic_tasks
-from medarc_inspect.fhir.synthetic_tasks import load_task_file, manifest_key, task_now
+from medarc_inspect.medagentbench import task_files
+from medarc_inspect.medagentbench.task_files import load_task_file, manifest_key, task_now
 
 MIRROR = Path(__file__).resolve().parents[3] / "shared" / "mirror"
 
@@ -65,7 +65,7 @@ def test_malformed_rows_raise_one_readable_error(
 ) -> None:
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps(rows), encoding="utf-8")
-    monkeypatch.setattr(synthetic_tasks, "fetch_pinned", lambda url, sha256: path)
+    monkeypatch.setattr(task_files, "fetch_pinned", lambda url, sha256: path)
     with pytest.raises(DataError, match=message):
         load_task_file("v2", "new_tasks.json")
 
@@ -73,7 +73,7 @@ def test_malformed_rows_raise_one_readable_error(
 def test_invalid_json_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = tmp_path / "tasks.json"
     path.write_text("[{", encoding="utf-8")
-    monkeypatch.setattr(synthetic_tasks, "fetch_pinned", lambda url, sha256: path)
+    monkeypatch.setattr(task_files, "fetch_pinned", lambda url, sha256: path)
     with pytest.raises(DataError, match="not valid UTF-8 JSON"):
         load_task_file("v2", "new_tasks.json")
 
