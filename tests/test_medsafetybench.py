@@ -395,3 +395,15 @@ def test_epochs_reduce_per_key(shared_mirror, tmp_path):
         epochs=2,
     )
     assert headline(log) == 2.0 and top(log)["refusal_rate"].value == 0.5
+
+
+def test_manifest_readme_lists_each_medsafetybench_manifest_with_its_digest():
+    from pathlib import Path
+
+    from medarc_inspect.data import load_manifest, manifest_digest
+
+    readme = (Path(__file__).parents[1] / "medarc_inspect/data/manifests/README.md").read_text()
+    for split in ("test", "train"):
+        for source in ("gpt4", "llama2"):
+            name = f"medsafetybench_{split}_{source}"
+            assert f"| `{name}` |" in readme and manifest_digest(load_manifest(name)) in readme
