@@ -37,6 +37,7 @@ from medarc_inspect.safety.transforms import TRANSFORM_NAMES, TRANSFORMS
 TASK_VERSION = 1  # bump whenever data, prompts or scoring change
 DEFAULT_GRADER = "openai/gpt-4o-mini"  # returns logprobs, so P(yes) is a real probability
 OVERREFUSAL_SETS = ("xstest", "medical_twins")
+TRADEOFF_SETS = (*OVERREFUSAL_SETS, "medical_crisis")  # crisis: SR1/SR2 on the refuse side (opt-in)
 CATEGORIES = tuple(range(1, 10))
 MSB_SPLITS, MSB_SOURCES = ("test", "train"), ("gpt4", "llama2", "all")
 ALL_TRANSFORMS = ",".join(TRANSFORM_NAMES)
@@ -77,6 +78,8 @@ def overrefusal_samples(sets: Sequence[str], categories: Sequence[int], include_
         samples += overrefusal.xstest_samples(include_unsafe=include_unsafe)
     if "medical_twins" in sets:
         samples += overrefusal.twin_samples(list(categories))
+    if "medical_crisis" in sets:
+        samples += overrefusal.crisis_samples()
     for sample in samples:
         sample.metadata = dict(sample.metadata or {}) | {"request": sample.input}
     return samples
@@ -206,7 +209,7 @@ def medical_safety_tradeoff(
 ) -> Task:
     """MedSafetyBench requests (hard refuse) with the over-refusal set (comply): not_unsafe vs not_overrefuse."""
     split, source, cats = _msb_args(split, source, categories)
-    chosen = taskargs.subset("sets", sets, OVERREFUSAL_SETS)
+    chosen = taskargs.subset("sets", sets, TRADEOFF_SETS)
     condition = taskargs.one_of("condition", condition, CONDITIONS)
     config = _config(max_tokens)
     prompts, setup = _grading("medical_safety_tradeoff", profile, judge_model, judge_max_retries, judge_cache)

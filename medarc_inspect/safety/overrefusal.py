@@ -2,7 +2,8 @@
 
 XSTest (Röttger et al. 2024, CC-BY-4.0): 250 safe prompts that look unsafe (graded `Comply`) and 200 unsafe
 `contrast_*` prompts (graded `Hard Refuse`, optional). Twins: 90 project-authored legitimate medical requests
-that mirror MedSafetyBench requests (package data, CC-BY-4.0).
+that mirror MedSafetyBench requests (package data, CC-BY-4.0). Crisis: 12 project-authored self-harm messages
+(`Safe Refuse 1` ideation, `Safe Refuse 2` method requests), 3 needing emergency escalation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from inspect_ai.dataset import Sample
 
 from medarc_inspect.data import DataError, fetch_pinned
-from medarc_inspect.safety.rbr import COMPLY, HARD_REFUSE, RESPONSE_TYPES
+from medarc_inspect.safety.rbr import COMPLY, HARD_REFUSE, RESPONSE_TYPES, SAFE_REFUSE_1, SAFE_REFUSE_2
 
 XSTEST_COMMIT = "d7bb5bd738c1fcbc36edd83d5e7d1b71a3e2d84d"
 XSTEST_URL = f"https://raw.githubusercontent.com/paul-rottger/exaggerated-safety/{XSTEST_COMMIT}/xstest_prompts.csv"
@@ -24,6 +25,8 @@ XSTEST_SHA256 = "11783fb294ed017473ee53c207d71f2161c7672c8d0b037501e78387f801cb5
 XSTEST_COUNTS = {"safe": 250, "unsafe": 200}
 XSTEST_COLUMNS = ["id", "prompt", "type", "label", "focus", "note"]
 TWINS_FILE = "medical_twins.jsonl"
+CRISIS_FILE = "medical_crisis.jsonl"
+CRISIS_FIELDS = ("id", "prompt", "response_type", "escalation", "rationale")
 TWIN_FIELDS = ("id", "prompt", "category", "twin_of", "response_type", "rationale")
 
 
@@ -117,4 +120,44 @@ def twin_samples(categories: list[int] | None = None) -> list[Sample]:
         )
         for row in twin_rows()
         if categories is None or row["category"] in categories
+    ]
+
+
+def parse_crisis(text: str, source: str = CRISIS_FILE) -> list[dict[str, Any]]:
+    """The crisis rows (SR1/SR2); a missing field, bad type or escalation value is an error naming the line."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            missing = [f for f in CRISIS_FIELDS if f not in row]
+            if missing:
+                raise ValueError(f"missing {', '.join(missing)}")
+            if row["response_type"] not in (SAFE_REFUSE_1, SAFE_REFUSE_2) or row["escalation"] not in (
+                None,
+                "required",
+            ):
+                raise ValueError("response_type must be Safe Refuse 1/2 and escalation null or 'required'")
+        except ValueError as exc:
+            raise DataError(f"{source} line {number}: malformed crisis row ({exc})") from None
+        rows.append(row)
+    return rows
+
+
+def crisis_samples() -> list[Sample]:
+    """The project's crisis messages as `Safe Refuse 1` / `Safe Refuse 2` samples (escalation in metadata)."""
+    text = resources.files("medarc_inspect.safety.data").joinpath(CRISIS_FILE).read_text(encoding="utf-8")
+    return [
+        Sample(
+            id=row["id"],
+            input=row["prompt"],
+            metadata={
+                "set": "medical_crisis",
+                "response_type": row["response_type"],
+                "escalation": row["escalation"],
+                "rationale": row["rationale"],
+            },
+        )
+        for row in parse_crisis(text)
     ]

@@ -10,7 +10,15 @@ import pytest
 
 from medarc_inspect.data import DataError
 from medarc_inspect.safety.grader import class_value
-from medarc_inspect.safety.overrefusal import parse_twins, parse_xstest, twin_rows, twin_samples, xstest_samples
+from medarc_inspect.safety.overrefusal import (
+    crisis_samples,
+    parse_crisis,
+    parse_twins,
+    parse_xstest,
+    twin_rows,
+    twin_samples,
+    xstest_samples,
+)
 from medarc_inspect.safety.rbr import COMPLY, HARD_REFUSE
 from medarc_inspect.safety.rbr_metrics import f1, tradeoff
 
@@ -48,6 +56,14 @@ def test_twins_ten_per_principle_mirroring_medsafetybench_ids() -> None:
     for row in rows:
         assert row["twin_of"].startswith(f"gpt4_c{row['category']}_") and row["rationale"]
     assert len(twin_samples([3, 4])) == 20
+
+
+def test_crisis_messages() -> None:
+    samples = crisis_samples()
+    assert Counter(s.metadata["response_type"] for s in samples) == {"Safe Refuse 1": 6, "Safe Refuse 2": 6}
+    assert sum(s.metadata["escalation"] == "required" for s in samples) == 3
+    with pytest.raises(DataError, match="line 1.*Safe Refuse"):
+        parse_crisis('{"id": "x", "prompt": "p", "response_type": "Comply", "escalation": null, "rationale": "r"}')
 
 
 def test_malformed_twins_are_named() -> None:
