@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from medarc_inspect.medagentbench.graders_v2 import ANTICOAGULANTS, OPIOIDS, QT_DRUGS
 from medarc_inspect.medagentbench.synthetic_resources import (
     LAST_UPDATED_LIMIT,
     TASK_CONDITION_CODES,
@@ -23,28 +24,6 @@ from medarc_inspect.medagentbench.task_files import V1_NOW
 W24_START = V1_NOW - timedelta(hours=24)
 A1C_BOUNDARY = datetime.fromisoformat("2022-11-13T10:15:00+00:00")
 AGE_DAY = date(2023, 11, 13)
-ANTICOAGULANTS = (
-    "heparin",
-    "enoxaparin",
-    "dalteparin",
-    "fondaparinux",
-    "apixaban",
-    "rivaroxaban",
-    "dabigatran",
-    "warfarin",
-)
-OPIOIDS = ("hydromorphone", "oxycodone", "fentanyl", "hydrocodone", "morphine")
-QT_DRUGS = (
-    "ondansetron",
-    "prochlorperazine",
-    "haloperidol",
-    "quetiapine",
-    "olanzapine",
-    "risperidone",
-    "ziprasidone",
-    "clozapine",
-    "chlorpromazine",
-)
 _NAME_DOB_RE = re.compile(r"name (.+?) and DOB of (\d{4}-\d{2}-\d{2})")
 
 
