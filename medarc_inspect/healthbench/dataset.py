@@ -198,26 +198,23 @@ def load_examples(
     num_examples: int | None = None,
     name: str = "healthbench",
 ) -> MemoryDataset:
-    """Every row validated; samples in file order, or the reference's `random.Random(0).sample` draw."""
-    rows: list[tuple[int, dict[str, Any]]] = []
+    """Every row validated; samples in file order, or the reference's `random.Random(0).sample` draw.
+
+    One pass: each row becomes its samples as soon as it is checked, so the raw rows are never all held.
+    """
     seen: dict[str, int] = {}
+    samples: list[Sample] = []
     for number, row in read_rows(file.path):
         try:
             check_example(row)
-        except ValueError as error:
-            raise _fail(file.path, number, str(error)) from None
-        first = seen.setdefault(row["prompt_id"], number)
-        if first != number:
-            raise _fail(file.path, number, f"prompt_id {row['prompt_id']!r} repeats line {first}")
-        rows.append((number, row))
-    if not rows:
-        raise DataError(f"{file.path} holds no rows")
-    samples: list[Sample] = []
-    for number, row in rows:
-        try:
+            first = seen.setdefault(row["prompt_id"], number)
+            if first != number:
+                raise ValueError(f"prompt_id {row['prompt_id']!r} repeats line {first}")
             samples.extend(example_samples(row, run_mode, groups))
         except ValueError as error:
             raise _fail(file.path, number, str(error)) from None
+    if not seen:
+        raise DataError(f"{file.path} holds no rows")
     if not samples:
         raise DataError(f"{file.path}: no row has physician completions of group(s) {', '.join(map(str, groups))}")
     if num_examples is not None and num_examples < len(samples):

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig
-from inspect_ai.util import collect
 
 from medarc_inspect.data import DataError, fetch_pinned
 from medarc_inspect.errors import UserFacingError
 from medarc_inspect.judging import JudgePanel, JudgeParseError, JudgeVerdict, fill_slots
+from medarc_inspect.judging.gather import gather
 
 SIMPLE_EVALS = "https://raw.githubusercontent.com/openai/simple-evals/ee3b0318d8d1d9d72755a4120879be65f7c07e9e/"
 UPSTREAM_FILE = ("healthbench_eval.py", "89909957f005762edaded2f0e39fc9b3b242edd55e3ac0ce4c8dd886ac59d167")
@@ -166,7 +166,7 @@ class CriterionGrade:
 
 async def grade_criteria(panel: JudgePanel, prompts: Sequence[str]) -> list[CriterionGrade]:
     """Every criterion's prompt sent at once (the judges' connection limit is the only throttle)."""
-    results = await collect(*(panel.ask(grader_messages(prompt), parse_verdict) for prompt in prompts))
+    results = await gather(*(panel.ask(grader_messages(prompt), parse_verdict) for prompt in prompts))
     return [CriterionGrade(verdicts) for verdicts in results]
 
 

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from inspect_ai.model import CachePolicy, ChatMessage, GenerateConfig, Model, get_model, model_roles
-from inspect_ai.util import collect
 
 from medarc_inspect.errors import UserFacingError
+from medarc_inspect.judging.gather import gather
 from medarc_inspect.judging.parsing import JudgeParseError
 
 T = TypeVar("T")
@@ -123,16 +123,17 @@ class JudgePanel:
         self.max_retries = max_retries
         self.cache = judge_cache_policy(cache)
         self.cache_scope = cache_scope
+        self.configs = [self.defaults.merge(judge.config) for judge in self.judges]  # once, not per call
 
     async def ask(self, prompt: str | list[ChatMessage], parse: Callable[[str], T]) -> list[JudgeVerdict[T]]:
         """One verdict per judge, in panel order. `parse` raises JudgeParseError for an unusable reply."""
-        return await collect(*(self._ask_one(i, judge, prompt, parse) for i, judge in enumerate(self.judges)))
+        return await gather(*(self._ask_one(i, judge, prompt, parse) for i, judge in enumerate(self.judges)))
 
     async def _ask_one(
         self, index: int, judge: Model, prompt: str | list[ChatMessage], parse: Callable[[str], T]
     ) -> JudgeVerdict[T]:
         verdict: JudgeVerdict[T] = JudgeVerdict(judge_index=index, judge_model=str(judge))
-        config = self.defaults.merge(judge.config)
+        config = self.configs[index]
         for attempt in range(self.max_retries + 1):
             verdict.attempts = attempt + 1
             try:
