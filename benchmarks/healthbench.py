@@ -24,6 +24,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from timed_eval import print_table, timed_eval
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/healthbench/healthbench_500.jsonl"
 LOAD_ROWS = 5000
 
@@ -56,25 +58,14 @@ def repeated_rows(source: Path, rows: int, directory: Path) -> Path:
     return path
 
 
-def timed_eval(task: Any, connections: int, grader: Any = None) -> float:
+def graded_run(task: Any, connections: int, grader: Any = None) -> float:
     """Wall time of one eval with an instant model under test, in a fresh Inspect cache."""
-    from inspect_ai import eval
     from inspect_ai.model import GenerateConfig, get_model
 
     os.environ["INSPECT_CACHE_DIR"] = tempfile.mkdtemp()  # inspect_evals caches grader calls: never reuse them
     model = get_model("medarc-mock/model", config=GenerateConfig(max_connections=connections), memoize=False)
-    start = time.perf_counter()
-    [log] = eval(
-        task,
-        model=model,
-        model_roles={"grader": grader} if grader is not None else None,
-        max_connections=connections,
-        log_dir=tempfile.mkdtemp(),
-        display="none",
-    )
-    wall = time.perf_counter() - start
-    if log.status != "success":
-        raise SystemExit(f"benchmark eval failed: {log.error}")
+    roles = {"grader": grader} if grader is not None else None
+    _, wall = timed_eval(task, model=model, model_roles=roles, max_connections=connections)
     return wall
 
 
@@ -89,7 +80,7 @@ def ours(data: Path, latency: float, connections: int) -> float:
     from medarc_inspect.healthbench import healthbench
 
     task = healthbench(local_path=str(data), judge_model="medarc-mock/judge", judge_cache=False)
-    return timed_eval(task, connections, grader=grader_model(latency, connections))
+    return graded_run(task, connections, grader=grader_model(latency, connections))
 
 
 def inspect_evals(data: Path, latency: float, connections: int) -> float:
@@ -99,7 +90,7 @@ def inspect_evals(data: Path, latency: float, connections: int) -> float:
         raise SystemExit("inspect_evals is not installed: pip install '.[bench]'") from None
 
     task = healthbench(local_path=str(data), judge_model=grader_model(latency, connections))
-    return timed_eval(task, connections)
+    return graded_run(task, connections)
 
 
 def load_peak_mb(data: Path) -> tuple[float, float]:
@@ -153,10 +144,7 @@ def main() -> None:
         (f"load {LOAD_ROWS:,} rows: peak memory", f"{peak_mb:.1f} MB"),
         (f"load {LOAD_ROWS:,} rows: time", f"{load_s:.2f} s"),
     ]
-    width = max(len(name) for name, _ in table)
-    print("HealthBench grading benchmark")
-    for name, value in table:
-        print(f"  {name:<{width}}  {value}")
+    print_table("HealthBench grading benchmark", table)
     print(
         json.dumps(
             {

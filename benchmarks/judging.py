@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
-import time
 
-from inspect_ai import Task, eval
+from inspect_ai import Task
 from inspect_ai.model import GenerateConfig, get_model
 from inspect_ai.scorer import includes
 from inspect_ai.solver import generate
+from timed_eval import print_table, timed_eval
 
 from medarc_inspect.mtsamples import mtsamples_procedures
 from medarc_inspect.testing.offline import prefill_tiktoken_cache
@@ -34,20 +33,14 @@ def judged_run(samples: int, latency: float, connections: int) -> tuple[float, i
     config = GenerateConfig(max_connections=connections)
     judges = [get_model("medarc-mock/judge", latency=latency, config=config, memoize=False) for _ in range(JUDGES)]
     task = mtsamples_procedures(judge_model="medarc-mock/judge", judge_cache=False)
-    start = time.perf_counter()
-    [log] = eval(
+    log, wall = timed_eval(
         task,
         model=get_model("medarc-mock/model", config=config),
         model_roles={"grader": judges},
         limit=samples,
         max_samples=samples,
         max_connections=connections,
-        log_dir=tempfile.mkdtemp(),
-        display="none",
     )
-    wall = time.perf_counter() - start
-    if log.status != "success":
-        raise SystemExit(f"benchmark eval failed: {log.error}")
     calls = sum(int(s.scores["mtsamples_jury"].value["judges_asked"]) for s in log.samples or [])
     return wall, calls
 
@@ -56,9 +49,8 @@ def baseline_run(samples: int) -> float:
     """Wall time of a plain Inspect task over the same samples: generate + `includes()`."""
     dataset = mtsamples_procedures(judge_model="medarc-mock/judge").dataset
     task = Task(dataset=dataset[:samples], solver=generate(), scorer=includes())
-    start = time.perf_counter()
-    eval(task, model="medarc-mock/model", max_samples=samples, log_dir=tempfile.mkdtemp(), display="none")
-    return time.perf_counter() - start
+    _, wall = timed_eval(task, model="medarc-mock/model", max_samples=samples)
+    return wall
 
 
 def main() -> None:
@@ -89,10 +81,7 @@ def main() -> None:
         ("overhead/sample, plain Inspect task", f"{base_ms:.1f} ms"),
         ("warm-up eval (1 sample)", f"{eval_setup:.2f} s"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print("MTSamples judging benchmark")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value}")
+    print_table("MTSamples judging benchmark", rows)
     print(
         json.dumps(
             {

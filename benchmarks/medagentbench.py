@@ -19,17 +19,13 @@ import tempfile
 import time
 from collections import Counter
 
+from timed_eval import timed_eval
+
 TYPES = [f"task{n}" for n in range(1, 11)]
 
 
 def _run(task, log_dir: str, max_samples: int):  # noqa: ANN001, ANN202
-    from inspect_ai import eval
-
-    started = time.perf_counter()
-    [log] = eval(task, model="mockllm/model", display="none", log_dir=log_dir, max_samples=max_samples)
-    wall = time.perf_counter() - started
-    if log.status != "success":
-        raise SystemExit(f"run failed: {log.error.message if log.error else log.status}")
+    log, wall = timed_eval(task, model="mockllm/model", log_dir=log_dir, max_samples=max_samples)
     passes = Counter(s.metadata["task_type"] for s in log.samples if next(iter(s.scores.values())).value == "C")
     return wall, log.results.scores[0].metrics["accuracy"].value, passes, len(log.samples)
 
