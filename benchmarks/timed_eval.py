@@ -1,7 +1,7 @@
 """What the benchmarks share: timing an eval (in this process, no display, logs in a fresh temporary directory)
 and printing a table of figures.
 
-from timed_eval import timed_eval   # benchmarks/ is on sys.path when a script there runs
+    from timed_eval import print_table, timed_eval  # benchmarks/ is on sys.path when a script there runs
 """
 
 from __future__ import annotations
