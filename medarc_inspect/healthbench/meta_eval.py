@@ -11,6 +11,7 @@ physicians' majority label (`sum > n / 2`), as inspect_evals reports it.
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -54,8 +55,6 @@ def meta_samples(file: DataFile, template: str, num_examples: int | None = None)
     if not samples:
         raise DataError(f"{file.path} holds no rows")
     if num_examples is not None and num_examples < len(samples):
-        import random
-
         samples = random.Random(0).sample(samples, num_examples)
     return MemoryDataset(samples, name="healthbench_meta_eval")
 
