@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from inspect_ai import Task, task
+from inspect_ai import Epochs, Task, task
 from inspect_ai.model import ChatMessage, ModelOutput
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver, system_message
@@ -51,6 +51,7 @@ from medarc_inspect.healthbench.scoring import (
     RESPONSE_CHARS,
     grader_calls,
     grader_failures,
+    healthbench_epochs,
     healthbench_metrics,
     length_adjusted,
     sample_scores,
@@ -59,7 +60,7 @@ from medarc_inspect.healthbench.scoring import (
 )
 from medarc_inspect.judging import JudgeSetup, judge_setup
 
-TASK_VERSION = 1  # bump whenever data processing, prompts or scoring change
+TASK_VERSION = 2  # bump whenever data processing, prompts or scoring change (2: epochs count as repeats)
 SUBSETS = ("full", "hard", "consensus")
 RUN_MODES = ("model", "physician_completions", "physician_completion_references")
 GROUPS = {"physician_completions": (1, 2, 3), "physician_completion_references": (2, 3)}
@@ -198,6 +199,7 @@ def healthbench_task(
         solver=solver,
         scorer=rubric_grader(template, judging, penalty),
         metrics=[healthbench_metrics(boots, seed), grader_failures(), unscored(), grader_calls()],
+        epochs=Epochs(1, healthbench_epochs()),  # --epochs k keeps it: the reference's n_repeats
         version=TASK_VERSION,
         metadata={
             "data": data.provenance() | {"subset": subset, "samples": len(dataset)},
@@ -294,6 +296,7 @@ def healthbench_meta_eval(
         solver=[verdict_generate(retries, cache)],
         scorer=meta_eval_scorer(),
         metrics=[meta_eval_metrics(), meta_grader_failures()],
+        epochs=Epochs(1, healthbench_epochs()),
         version=TASK_VERSION,
         metadata={"data": data.provenance() | {"samples": len(dataset)}, "judge_prompt": judge_prompt},
     )

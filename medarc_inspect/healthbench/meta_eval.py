@@ -24,6 +24,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from medarc_inspect.data import DataError
 from medarc_inspect.healthbench.dataset import DataFile, _fail, check_meta_row, read_rows, to_messages
 from medarc_inspect.healthbench.grader import UNBOUNDED, conversation_text, fill, parse_verdict
+from medarc_inspect.healthbench.scoring import per_epoch
 from medarc_inspect.judging import JudgeParseError
 
 LABEL = "grader_label"
@@ -176,10 +177,9 @@ def meta_eval_metrics() -> Metric:
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
         rows, labels = [], []
-        for s in scores:
-            value = s.score.value
-            if isinstance(value, dict) and not math.isnan(value.get(LABEL, math.nan)):
-                rows.append(s.sample_metadata or {})
+        for sample_score, value in per_epoch(scores):
+            if not math.isnan(value.get(LABEL, math.nan)):
+                rows.append(sample_score.sample_metadata or {})
                 labels.append(bool(value[LABEL]))
         return agreement(rows, labels) if rows else {"n_samples": 0.0}
 
@@ -191,6 +191,6 @@ def meta_grader_failures() -> Metric:
     """Rows where the model gave no valid verdict after every re-ask (left out of the agreement)."""
 
     def compute(scores: list[SampleScore]) -> float:
-        return float(sum(s.score.value.get(FAILED, 0) for s in scores if isinstance(s.score.value, dict)))
+        return float(sum(value.get(FAILED, 0) for _, value in per_epoch(scores)))
 
     return compute

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from inspect_ai.scorer import Metric, SampleScore, metric
+from inspect_ai.scorer import Metric, SampleScore, Score, ScoreReducer, mean_score, metric, score_reducer
 
 OVERALL = "overall_score"
 LENGTH_ADJUSTED = "length_adjusted_score"
@@ -27,6 +27,7 @@ LENGTH_CENTRE = 2000  # characters (MedARC)
 LENGTH_UNIT = 500  # the penalty is per this many characters
 LENGTH_PENALTY = {"full": 0.0299, "hard": 0.0392, "consensus": 0.0020}  # MedARC's defaults (unverified)
 COUNT_KEYS = (FAILURES, CALLS, RESPONSE_CHARS)
+EPOCH_VALUES = "epoch_values"  # Score.metadata key: every epoch's value, kept by the epochs reducer
 
 
 def calculate_score(points: Sequence[float], met: Sequence[float]) -> float | None:
@@ -111,8 +112,34 @@ def summarise(
     return result
 
 
+@score_reducer(name="healthbench_epochs")
+def healthbench_epochs() -> ScoreReducer:
+    """Epochs as the reference's `n_repeats`: each epoch stays one example for the metrics (its value is kept
+    in the metadata), so counts add up and n counts repeats; the value shown per sample is Inspect's mean."""
+    mean = mean_score()
+
+    def reduce(scores: list[Score]) -> Score:
+        reduced = mean(scores)
+        values = [score.value for score in scores if isinstance(score.value, dict)]
+        reduced.metadata = (reduced.metadata or {}) | {EPOCH_VALUES: values}
+        return reduced
+
+    return reduce
+
+
+def per_epoch(scores: list[SampleScore]) -> Iterator[tuple[SampleScore, dict[str, Any]]]:
+    """(sample score, value) for every epoch of every sample: the epochs reducer's kept values when there, else
+    the (reduced) value itself, e.g. under another `--epochs-reducer`."""
+    for sample_score in scores:
+        kept = (sample_score.score.metadata or {}).get(EPOCH_VALUES)
+        values = kept if isinstance(kept, list) else [sample_score.score.value]
+        for value in values:
+            if isinstance(value, dict):
+                yield sample_score, value
+
+
 def _dicts(scores: list[SampleScore]) -> list[dict[str, Any]]:
-    return [s.score.value for s in scores if isinstance(s.score.value, dict)]
+    return [value for _, value in per_epoch(scores)]
 
 
 @metric

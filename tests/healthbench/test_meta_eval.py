@@ -67,6 +67,18 @@ def test_meta_eval_task_end_to_end(tmp_path):
     assert "answer 0" in seen[0] and "Mentions point 0" in seen[0] and "[" + "1] Mentions" not in seen[0]
 
 
+def test_meta_eval_epochs_compare_every_repeat(tmp_path):
+    path = tmp_path / "meta.jsonl"
+    path.write_text("".join(json.dumps(meta_row(i, [True, False])) + "\n" for i in range(2)))
+    judge = grader(lambda p: verdict("point 0" in p))
+    [log] = eval(healthbench_meta_eval(local_path=str(path)), model=judge, display="none", epochs=3)
+    assert log.status == "success", log.error
+    result = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+    assert result["n_samples"] == 6  # 2 rows x 3 repeats, each verdict its own example
+    # each repeat: row 0 T vs [T, F], row 1 F vs [T, F] -> pos pairs 1/2, neg 1/2 -> F1 1/2 each
+    assert result["macro_f1"] == pytest.approx(0.5)
+
+
 def test_malformed_meta_row_names_the_line(tmp_path):
     path = tmp_path / "meta.jsonl"
     bad = meta_row(1, [True])

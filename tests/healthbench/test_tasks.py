@@ -83,6 +83,28 @@ def test_a_grader_that_never_answers_validly_fails_counted_and_unscored(rows):
         assert score.metadata["criteria"][0]["verdicts"][0]["replies"] == ['{"criteria_met": "yes"}'] * 3
 
 
+def test_epochs_are_the_references_repeats_each_one_an_example(rows):
+    log = run(
+        healthbench(judge_model=M, local_path=rows, judge_cache=False),
+        rubric_grader(WORKED_MET | NEGATIVE_MET),
+        epochs=2,
+    )
+    result = metrics(log)
+    assert log.eval.config.epochs_reducer == ["healthbench_epochs"]
+    assert result["score:n_samples"] == 4  # 2 conversations x 2 repeats, as the reference counts them
+    assert result["physician_agreed_category:emergent:n_samples"] == 2  # only WORKED has that tag
+    assert result["physician_agreed_category:emergent"] == pytest.approx(0.5)
+    assert result["grader_calls"] == 14  # every epoch's calls, not their mean
+
+
+def test_with_epochs_every_failed_verdict_is_still_counted(rows):
+    judge = grader(lambda prompt: '{"criteria_met": "yes"}')
+    log = run(healthbench(judge_model=M, local_path=rows, judge_max_retries=1, judge_cache=False), judge, epochs=2)
+    result = metrics(log)
+    assert result["grader_failures"] == 14 and result["grader_calls"] == 28 and result["unscored"] == 4
+    assert "score" not in result  # nothing scored: no headline at all, never a silent 0
+
+
 def test_unbounded_retries_keep_asking_until_a_verdict(tmp_path):
     path = str(write_jsonl(tmp_path / "rows.jsonl", [NEGATIVE]))
     replies = itertools.chain(["nope"] * 9, itertools.repeat(verdict(False)))
