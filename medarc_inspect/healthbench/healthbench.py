@@ -167,8 +167,9 @@ def healthbench_task(
     retries = taskargs.integer("judge_max_retries", judge_max_retries, minimum=0, optional=True)
     mode: RunMode = taskargs.one_of("run_mode", run_mode, RUN_MODES)  # type: ignore[assignment]
     group = taskargs.integer("physician_group", physician_group, minimum=1, maximum=3, optional=True)
-    if mode != "model" and group is not None and group not in GROUPS[mode]:
-        raise taskargs.TaskArgError("physician_group", group, f"{mode} has groups {GROUPS[mode]}")
+    if mode != "model" and (group is None or group not in GROUPS[mode]):  # the reference grades one group per run
+        allowed = " or ".join(map(str, GROUPS[mode]))
+        raise taskargs.TaskArgError("physician_group", group, f"{mode} grades one group per run: {allowed}")
     if mode == "model" and group is not None:
         raise taskargs.TaskArgError("physician_group", group, "only with a physician run_mode")
     limit = taskargs.integer("num_examples", num_examples, minimum=1, optional=True)
@@ -188,7 +189,7 @@ def healthbench_task(
         cache_scope=scope,
     )
     data = resolve_file(subset, local_path)
-    groups = (group,) if group is not None else GROUPS.get(mode, (1, 2, 3))
+    groups = (group,) if group is not None else (1, 2, 3)  # model mode reads no group
     dataset = load_examples(data, run_mode=mode, groups=groups, num_examples=limit, name=f"healthbench_{subset}")
     if mode == "model":
         solver = [system_message(system_prompt), generate()] if system_prompt else [generate()]
@@ -204,7 +205,7 @@ def healthbench_task(
         metadata={
             "data": data.provenance() | {"subset": subset, "samples": len(dataset)},
             "run_mode": mode,
-            "physician_groups": list(groups) if mode != "model" else None,
+            "physician_group": group,
             "judging": judging.metadata(),
             "grader": {
                 "system_message": GRADER_SYSTEM_MESSAGE,

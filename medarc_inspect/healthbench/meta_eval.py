@@ -151,23 +151,28 @@ def physician_macro_f1(rows: Sequence[dict[str, Any]]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def agreement(rows: Sequence[dict[str, Any]], labels: Sequence[bool]) -> dict[str, float]:
-    """Every agreement figure, overall and per category (keys `<category>:macro_f1` etc.)."""
+def agreement(rows: Sequence[dict[str, Any]], labels: Sequence[bool | None]) -> dict[str, float]:
+    """Every agreement figure, overall and per category (keys `<category>:macro_f1` etc.).
+
+    `labels[i]` is the model's verdict on `rows[i]`, None where it gave none: such a row is left out of the
+    model's figures (and of `n_samples`) but, as in the reference, still counts for the physicians' baseline.
+    """
     result: dict[str, float] = {}
     groups: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
         groups[row["category"]].append(index)
     for prefix, indices in [("", list(range(len(rows)))), *((f"{c}:", i) for c, i in sorted(groups.items()))]:
-        chosen = [rows[i] for i in indices]
-        own = [labels[i] for i in indices]
+        judged = [i for i in indices if labels[i] is not None]
+        own = [bool(labels[i]) for i in judged]
+        truth = [rows[i]["binary_labels"] for i in judged]
         figures = {
-            "macro_f1": pairwise_macro_f1(own, [r["binary_labels"] for r in chosen]),
-            "macro_f1_majority": majority_macro_f1(own, [r["binary_labels"] for r in chosen]),
-            "physician_macro_f1": physician_macro_f1(chosen),
+            "macro_f1": pairwise_macro_f1(own, truth),
+            "macro_f1_majority": majority_macro_f1(own, truth),
+            "physician_macro_f1": physician_macro_f1([rows[i] for i in indices]),
         }
         result.update({f"{prefix}{k}": v for k, v in figures.items() if v is not None})
         if not prefix:
-            result["n_samples"] = float(len(indices))
+            result["n_samples"] = float(len(judged))
     return result
 
 
@@ -176,11 +181,12 @@ def meta_eval_metrics() -> Metric:
     """Pairwise macro-F1 (reference), majority macro-F1 (inspect_evals), physician baseline, per category."""
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
-        rows, labels = [], []
+        rows: list[dict[str, Any]] = []
+        labels: list[bool | None] = []
         for sample_score, value in per_epoch(scores):
-            if not math.isnan(value.get(LABEL, math.nan)):
-                rows.append(sample_score.sample_metadata or {})
-                labels.append(bool(value[LABEL]))
+            label = value.get(LABEL, math.nan)
+            rows.append(sample_score.sample_metadata or {})
+            labels.append(None if math.isnan(label) else bool(label))
         return agreement(rows, labels) if rows else {"n_samples": 0.0}
 
     return compute

@@ -92,10 +92,14 @@ def resolve_judges(judge_model: str | Sequence[str] | None, role: str = JUDGE_RO
 
 
 def judge_cache_policy(cache: bool | str) -> CachePolicy | None:
-    """`True` caches judge calls for a week, a string is the expiry (e.g. "1M"), `False` turns caching off."""
+    """`True` caches judge calls for a week, a string is the expiry (e.g. "1M"), `False` turns caching off.
+
+    Per epoch: an epoch is a repeat, so its judges are asked afresh even when the answer is the same as in an
+    earlier epoch (a re-run of the same eval still replays each epoch from the cache).
+    """
     if cache is False:
         return None
-    return CachePolicy(expiry="1W" if cache is True else str(cache), per_epoch=False)
+    return CachePolicy(expiry="1W" if cache is True else str(cache), per_epoch=True)
 
 
 class JudgePanel:

@@ -38,6 +38,14 @@ def test_agreement_per_category():
     assert "cluster:x:macro_f1" in result and "cluster:x:macro_f1_majority" in result
 
 
+def test_rows_without_a_model_verdict_still_count_for_the_physician_baseline():
+    result = agreement(ROWS, [True, None, False])
+    assert result["physician_macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2)  # all three rows, as without gaps
+    assert result["n_samples"] == 2
+    # the model's figures use rows 1 and 3 only: precision and recall 2/3 (pos) and 1/2 (neg) -> (2/3 + 1/2) / 2
+    assert result["macro_f1"] == pytest.approx(7 / 12)
+
+
 def meta_row(i: int, labels: list[bool]) -> dict:
     return {
         "prompt": [{"role": "user", "content": f"q{i}"}],

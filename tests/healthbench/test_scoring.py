@@ -45,6 +45,13 @@ def test_per_tag_scores_of_the_spec_example():
     assert "axis:communication_quality" not in summary
 
 
+def test_a_rubric_tag_named_like_an_example_tag_keeps_its_own_score():
+    rubrics = [{"criterion": "a", "points": 4, "tags": ["theme:x"]}, {"criterion": "b", "points": 6, "tags": []}]
+    scores = sample_scores(rubrics, [1, 0], ["theme:x"])
+    assert scores["overall_score"] == pytest.approx(0.4)
+    assert scores["theme:x"] == 1.0  # the rubric tag's score wins, as upstream merges it last
+
+
 def test_multi_judge_share_weights_points():
     # two judges: item 1 met by both, negative item met by one -> 7 - 3 of 7
     assert calculate_score([7, -6], [1.0, 0.5]) == pytest.approx(4 / 7)

@@ -97,6 +97,14 @@ def test_epochs_are_the_references_repeats_each_one_an_example(rows):
     assert result["grader_calls"] == 14  # every epoch's calls, not their mean
 
 
+def test_each_epoch_asks_the_grader_afresh_even_for_the_same_answer_and_a_warm_cache(tmp_path):
+    path = str(write_jsonl(tmp_path / "rows.jsonl", [MULTI_TURN]))
+    seen: list[str] = []
+    task = healthbench(judge_model=M, local_path=path, run_mode="physician_completions", physician_group=2)
+    log = run(task, rubric_grader({"CRIT-H"}, seen), epochs=3)  # judge_cache on (the default)
+    assert len(seen) == 3 and metrics(log)["score:n_samples"] == 3
+
+
 def test_with_epochs_every_failed_verdict_is_still_counted(rows):
     judge = grader(lambda prompt: '{"criteria_met": "yes"}')
     log = run(healthbench(judge_model=M, local_path=rows, judge_max_retries=1, judge_cache=False), judge, epochs=2)
@@ -145,7 +153,13 @@ def test_the_grader_sees_the_system_message_and_every_turn(tmp_path):
 def test_physician_completions_are_graded_without_a_model_call(tmp_path):
     path = str(write_jsonl(tmp_path / "rows.jsonl", [WORKED, MULTI_TURN]))
     seen: list[str] = []
-    task = healthbench(judge_model=M, local_path=path, run_mode="physician_completion_references", judge_cache=False)
+    task = healthbench(
+        judge_model=M,
+        local_path=path,
+        run_mode="physician_completion_references",
+        physician_group=2,
+        judge_cache=False,
+    )
     log = run(task, rubric_grader({"CRIT-H"}, seen))
     assert [s.id for s in log.samples] == [f"multi:ref{i}" for i in range(1, 5)]
     assert "assistant: ref one" in "".join(seen) and "system:" not in "".join(seen)
@@ -189,6 +203,7 @@ def test_registry_name_runs_only_healthbench_from_the_project_root(rows, tmp_pat
         ({"judge_max_retries": -1}, "-T judge_max_retries=-1 is invalid"),
         ({"judge_prompt": "mine"}, "-T judge_prompt='mine' is invalid"),
         ({"run_mode": "physician_completion_references", "physician_group": 1}, "physician_group=1"),
+        ({"run_mode": "physician_completions"}, "physician_group=None is invalid: physician_completions grades one"),
         ({"physician_group": 2}, "only with a physician run_mode"),
         ({"bootstrap_samples": 0}, "bootstrap_samples=0"),
         ({"judge_cache": "soon"}, "judge_cache='soon'"),
