@@ -20,6 +20,7 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver, system_message
 
 from medarc_inspect import taskargs
+from medarc_inspect.errors import UserFacingError
 from medarc_inspect.healthbench.dataset import FILES, RunMode, load_examples, resolve_file
 from medarc_inspect.healthbench.grader import (
     DEFAULT_GRADER,
@@ -167,9 +168,12 @@ def healthbench_task(
     retries = taskargs.integer("judge_max_retries", judge_max_retries, minimum=0, optional=True)
     mode: RunMode = taskargs.one_of("run_mode", run_mode, RUN_MODES)  # type: ignore[assignment]
     group = taskargs.integer("physician_group", physician_group, minimum=1, maximum=3, optional=True)
-    if mode != "model" and (group is None or group not in GROUPS[mode]):  # the reference grades one group per run
-        allowed = " or ".join(map(str, GROUPS[mode]))
-        raise taskargs.TaskArgError("physician_group", group, f"{mode} grades one group per run: {allowed}")
+    if mode != "model":  # the reference grades one physician group per run
+        allowed = ", ".join(map(str, GROUPS[mode][:-1])) + f" or {GROUPS[mode][-1]}"
+        if group is None:
+            raise UserFacingError(f"-T run_mode={mode} needs -T physician_group={allowed} (one group per run)")
+        if group not in GROUPS[mode]:
+            raise taskargs.TaskArgError("physician_group", group, f"{mode} has groups {allowed}")
     if mode == "model" and group is not None:
         raise taskargs.TaskArgError("physician_group", group, "only with a physician run_mode")
     limit = taskargs.integer("num_examples", num_examples, minimum=1, optional=True)

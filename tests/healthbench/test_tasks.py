@@ -203,7 +203,7 @@ def test_registry_name_runs_only_healthbench_from_the_project_root(rows, tmp_pat
         ({"judge_max_retries": -1}, "-T judge_max_retries=-1 is invalid"),
         ({"judge_prompt": "mine"}, "-T judge_prompt='mine' is invalid"),
         ({"run_mode": "physician_completion_references", "physician_group": 1}, "physician_group=1"),
-        ({"run_mode": "physician_completions"}, "physician_group=None is invalid: physician_completions grades one"),
+        ({"run_mode": "physician_completions"}, "needs -T physician_group=1, 2 or 3 (one group per run)"),
         ({"physician_group": 2}, "only with a physician run_mode"),
         ({"bootstrap_samples": 0}, "bootstrap_samples=0"),
         ({"judge_cache": "soon"}, "judge_cache='soon'"),
