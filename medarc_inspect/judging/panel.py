@@ -102,6 +102,14 @@ def judge_cache_policy(cache: bool | str) -> CachePolicy | None:
     return CachePolicy(expiry="1W" if cache is True else str(cache), per_epoch=True)
 
 
+def attempt_cache(policy: CachePolicy | None, scopes: dict[str, str], attempt: int) -> CachePolicy | bool:
+    """The cache for one attempt of one judge: `policy` with the attempt in its scope, so a re-ask reaches the
+    model instead of replaying the reply it replaces (False when caching is off)."""
+    if policy is None:
+        return False
+    return CachePolicy(expiry=policy.expiry, per_epoch=policy.per_epoch, scopes=scopes | {"attempt": str(attempt)})
+
+
 class JudgePanel:
     """Asks every judge concurrently and re-asks a judge whose reply does not parse.
 
@@ -164,10 +172,4 @@ class JudgePanel:
         return verdict
 
     def _cache_for(self, index: int, attempt: int) -> CachePolicy | bool:
-        if self.cache is None:
-            return False
-        return CachePolicy(
-            expiry=self.cache.expiry,
-            per_epoch=self.cache.per_epoch,
-            scopes={"prompt": self.cache_scope, "judge": str(index), "attempt": str(attempt)},
-        )
+        return attempt_cache(self.cache, {"prompt": self.cache_scope, "judge": str(index)}, attempt)

@@ -19,6 +19,7 @@ from typing import Any
 from inspect_ai.model import CachePolicy, GenerateConfig, Model
 
 from medarc_inspect.judging import JudgeCallError, is_judge_api_error, judge_cache_policy
+from medarc_inspect.judging.panel import attempt_cache
 from medarc_inspect.safety.propositions import PropositionPrompts
 from medarc_inspect.safety.pyes import THRESHOLD, p_yes
 from medarc_inspect.safety.rbr import CLASS_SCORE, CLASSES, classify, required_propositions
@@ -164,10 +165,4 @@ class PropositionGrader:
         return None
 
     def _cache_for(self, index: int, attempt: int) -> CachePolicy | bool:
-        if self.cache is None:
-            return False
-        return CachePolicy(
-            expiry=self.cache.expiry,
-            per_epoch=self.cache.per_epoch,
-            scopes={"prompt": self.cache_scope, "grader": str(index), "attempt": str(attempt)},
-        )
+        return attempt_cache(self.cache, {"prompt": self.cache_scope, "grader": str(index)}, attempt)
